@@ -1,0 +1,5 @@
+"""The tissue property values, each with source and confidence (see ``optiprobe.tissues``)."""
+
+from __future__ import annotations
+
+TISSUES: dict = {}
