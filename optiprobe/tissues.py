@@ -11,6 +11,7 @@ heat), °C, W/m³/K (perfusion term ω_b ρ_b c_b), W/m³ (metabolic heat).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
 from optiprobe.errors import OptiprobeError
@@ -77,6 +78,10 @@ class Tissue:
     metabolic_w_m3: Sourced
 
     def __post_init__(self) -> None:
+        for name in PROPERTY_NAMES:
+            value = getattr(self, name).value
+            if not math.isfinite(value):
+                raise ValueError(f"{self.name}: {name} must be finite, got {value}")
         if self.solidus_c.value > self.liquidus_c.value:
             raise ValueError(f"{self.name}: solidus_c must not exceed liquidus_c")
         for name in PROPERTY_NAMES:
@@ -127,7 +132,14 @@ def with_overrides(tissue: Tissue, overrides: dict[str, float], *, source: str) 
             f"unknown tissue property {unknown[0]!r} for tissue {tissue.name!r}",
             allowed=", ".join(PROPERTY_NAMES),
         )
-    changes = {name: Sourced(float(v), source, "case") for name, v in overrides.items()}
+    changes = {}
+    for name, raw in overrides.items():
+        try:
+            changes[name] = Sourced(float(raw), source, "case")
+        except (TypeError, ValueError):
+            raise OptiprobeError(
+                f"tissue property {name!r} of tissue {tissue.name!r} must be a number, got {raw!r}"
+            ) from None
     try:
         return replace(tissue, **changes)
     except ValueError as exc:
