@@ -13,9 +13,9 @@ __all__ = ["Phantom", "Structure"]
 class Structure:
     """A named region of one tissue.
 
-    Structures are painted in order onto the tissue map (later ones win), but each structure's
-    *mask* is its own shape, so a protected structure keeps its full extent even where another
-    structure is painted over it (e.g. the cauda equina inside the dural sac).
+    Structures are painted in order onto the tissue map (later ones win); a structure's mask is
+    the region it still owns after painting, so nested shapes make shells (skin over fat) and a
+    structure inside another is cut out of it (the cauda equina out of the dural sac).
     """
 
     name: str
