@@ -1,0 +1,152 @@
+"""Orthogonal slices through the tumour: tissues coloured, structures outlined, with a legend.
+
+Display follows the radiological convention: axial and coronal views put the patient's left on
+the viewer's right; axial has anterior at the top; sagittal has anterior on the left; superior is
+up in coronal and sagittal views. Axes are labelled in LPS millimetres.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from optiprobe.anatomy.volume import Volume
+from optiprobe.case.models import Case
+from optiprobe.errors import OptiprobeError
+
+__all__ = ["TISSUE_COLOURS", "plot_case"]
+
+TISSUE_COLOURS: dict[str, str] = {
+    "muscle": "#b5524a",
+    "fat": "#f2dc8d",
+    "skin": "#e8b89a",
+    "cortical_bone": "#f5f5f0",
+    "cancellous_bone": "#d9c8a9",
+    "red_marrow": "#c98a6b",
+    "yellow_marrow": "#e8d27a",
+    "intervertebral_disc": "#7fa7c9",
+    "cartilage": "#a7d0d8",
+    "spinal_cord": "#f0a0c8",
+    "nerve": "#ffd700",
+    "csf": "#6fb7e8",
+    "blood": "#8b0000",
+    "lung": "#3b3b4f",
+    "bowel": "#9a7b4f",
+    "tumor_osteoblastic": "#7a3fb0",
+    "tumor_osteolytic": "#b04fa0",
+    "tumor_soft_tissue": "#c05fb0",
+    "tumor_mixed": "#9b4fb5",
+    "hydrodissection_fluid": "#2a6fdb",
+    "co2_gas": "#202020",
+    "agar_gel": "#cfe8cf",
+}
+_FALLBACK = "#888888"
+_PROTECTED_COLOURS = ("yellow", "orange", "deepskyblue", "magenta", "springgreen", "pink", "gold")
+# (name, fixed axis, horizontal axis, vertical axis, flip so that 'up' is anterior/superior)
+_VIEWS = (
+    ("axial", 2, 0, 1, False),
+    ("coronal", 1, 0, 2, True),
+    ("sagittal", 0, 1, 2, True),
+)
+_AXIS_NAMES = ("x (L) [mm]", "y (P) [mm]", "z (S) [mm]")
+
+
+def _slice(array: np.ndarray, axis: int, index: int, horizontal: int) -> np.ndarray:
+    plane = np.take(array, index, axis=axis)
+    rest = [a for a in range(3) if a != axis]
+    return plane if rest[0] != horizontal else plane.T  # rows = vertical axis
+
+
+def _structure_styles(case: Case) -> list[tuple[str, str, str]]:
+    """(mask name, colour, label) of the outlines to draw."""
+    styles = [(case.tumor.name, "red", f"tumour ({case.tumor.phenotype})")]
+    styles += [
+        (p.structure, _PROTECTED_COLOURS[i % len(_PROTECTED_COLOURS)], f"protected: {p.structure}")
+        for i, p in enumerate(case.protected)
+    ]
+    styles += [(r.name, "cyan", f"{r.type}: {r.name}") for r in case.protection]
+    return styles
+
+
+def plot_case(case: Case, volume: Volume, output: str | Path) -> Path:
+    """Draw axial, coronal and sagittal slices through the tumour centroid to ``output`` (PNG).
+
+    Returns the path written. The file is written through a temporary file and renamed.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    grid = volume.grid
+    centre = volume.centroid_mm(case.tumor.name)
+    index = np.clip(np.rint(grid.world_to_index(centre)).astype(int), 0, np.array(grid.shape) - 1)
+    colours = [TISSUE_COLOURS.get(name, _FALLBACK) for name in volume.tissue_names]
+    cmap = ListedColormap(colours)
+    axes_mm = grid.axes_mm()
+    fig, axes = plt.subplots(1, 3, figsize=(16, 6.2), constrained_layout=True)
+    for ax, (title, fixed, horizontal, vertical, flip) in zip(axes, _VIEWS, strict=True):
+        h, v = axes_mm[horizontal], axes_mm[vertical]
+        extent = (h[0], h[-1], v[-1], v[0]) if not flip else (h[0], h[-1], v[0], v[-1])
+        tissue = _slice(volume.tissue_index, fixed, index[fixed], horizontal)
+        ax.imshow(
+            tissue,
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=len(colours) - 0.5,
+            extent=extent,
+            origin="upper" if not flip else "lower",
+            interpolation="nearest",
+        )
+        for name, colour, _ in _structure_styles(case):
+            mask = _slice(volume.masks[name], fixed, index[fixed], horizontal).astype(float)
+            if mask.any() and not mask.all():
+                ax.contour(h, v, mask, levels=[0.5], colors=colour, linewidths=1.6)
+        _mark_thermocouples(ax, case, fixed, index[fixed], grid, horizontal, vertical)
+        ax.set_title(f"{title} at {'xyz'[fixed]} = {axes_mm[fixed][index[fixed]]:.1f} mm")
+        ax.set_xlabel(_AXIS_NAMES[horizontal])
+        ax.set_ylabel(_AXIS_NAMES[vertical])
+    handles = [
+        Patch(facecolor=c, edgecolor="k", label=n.replace("_", " "))
+        for n, c in zip(volume.tissue_names, colours, strict=True)
+    ]
+    handles += [
+        Line2D([], [], color=c, lw=2, label=label) for _, c, label in _structure_styles(case)
+    ]
+    if case.thermocouples:
+        handles.append(Line2D([], [], color="lime", marker="x", ls="", label="thermocouple"))
+    fig.legend(handles=handles, loc="outside right center", fontsize=8, title="tissues / outlines")
+    fig.suptitle(f"{case.name}: {case.description}"[:140], fontsize=11)
+    return _save(fig, Path(output))
+
+
+def _mark_thermocouples(ax, case: Case, fixed: int, index: int, grid, horizontal, vertical):
+    for couple in case.thermocouples:
+        position = np.asarray(couple.position_mm)
+        if abs(grid.world_to_index(position)[fixed] - index) <= 1.5:
+            ax.plot(position[horizontal], position[vertical], "x", color="lime", ms=8, mew=2)
+
+
+def _save(fig, output: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    if output.suffix.lower() != ".png":
+        plt.close(fig)
+        raise OptiprobeError(f"cannot write {output}", allowed="a file name ending in .png")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(suffix=".png", dir=output.parent)
+    os.close(handle)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, output)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return output

@@ -1,0 +1,121 @@
+"""The CLI through typer's CliRunner: exit codes and messages, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import MINIMAL_CASE
+from typer.testing import CliRunner
+
+from optiprobe.cli import app
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+L4 = SCENARIOS / "l4_osteoblastic_posterior_wall.yaml"
+runner = CliRunner()
+
+
+def _run(*args: str):
+    result = runner.invoke(app, list(args))
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_validate_ok(write_case):
+    result = _run("validate", str(write_case()))
+    assert result.exit_code == 0
+    assert "ok" in result.output and "tumour" in result.output
+
+
+def test_validate_reports_every_bad_file_and_exits_2(write_case):
+    good = write_case()
+    bad = write_case(MINIMAL_CASE.replace("radius_mm: 8", "radius_mm: -1"), name="bad.yaml")
+    result = _run("validate", str(good), str(bad))
+    assert result.exit_code == 2
+    assert f"ok {good}" in result.output
+    assert "bad.yaml: tumor.shape.radius_mm (line 11" in result.output
+    assert "allowed: a value > 0" in result.output
+
+
+def test_validate_missing_file(tmp_path):
+    result = _run("validate", str(tmp_path / "missing.yaml"))
+    assert result.exit_code == 2
+    assert "file not found" in result.output
+
+
+def test_validate_plan_file_is_checked_against_its_case(tmp_path):
+    plan = (SCENARIOS / "l4_reference_plan.yaml").read_text()
+    plan = plan.replace("case: l4_osteoblastic_posterior_wall.yaml", f"case: {L4}")
+    outside = plan.replace("tip_mm: [9, 3, 4]", "tip_mm: [9, 3, 400]", 1)
+    (tmp_path / "plan.yaml").write_text(plan)
+    (tmp_path / "outside.yaml").write_text(outside)
+    assert _run("validate", str(tmp_path / "plan.yaml")).exit_code == 0
+    result = _run("validate", str(tmp_path / "outside.yaml"))
+    assert result.exit_code == 2
+    assert "probes[0].tip_mm" in result.output and "outside the case grid" in result.output
+
+
+def test_show_writes_png(write_case, tmp_path):
+    out = tmp_path / "figs" / "case.png"
+    result = _run("show", str(write_case()), "-o", str(out))
+    assert result.exit_code == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_show_rejects_non_png(write_case, tmp_path):
+    result = _run("show", str(write_case()), "-o", str(tmp_path / "case.jpg"))
+    assert result.exit_code == 2
+    assert ".png" in result.output
+
+
+@pytest.mark.parametrize("flag", [[], ["--plan"]])
+def test_schema_is_json(flag):
+    result = _run("schema", *flag)
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert "properties" in schema and "probes" in schema["properties"]
+
+
+def test_plan_is_honest_about_not_being_implemented():
+    result = _run("plan", str(L4))
+    assert result.exit_code == 3
+    assert "not implemented yet" in result.output
+    assert "no plan was made" in result.output
+
+
+def test_plan_with_bad_case_exits_2(tmp_path):
+    result = _run("plan", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2
+
+
+def test_help_and_validate_do_not_import_jax():
+    code = (
+        "import sys; from typer.testing import CliRunner; from optiprobe.cli import app; "
+        f"r = CliRunner().invoke(app, ['validate', {str(L4)!r}]); "
+        "assert r.exit_code == 0, r.output; "
+        "assert 'jax' not in sys.modules and 'matplotlib' not in sys.modules, 'heavy import'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_help_lists_commands():
+    start = time.perf_counter()
+    result = _run("--help")
+    assert result.exit_code == 0
+    for command in ("validate", "show", "schema", "plan"):
+        assert command in result.output
+    assert "Not a medical device" in " ".join(result.output.split())
+    assert time.perf_counter() - start < 30  # loose: a hang guard, not a timing target
+
+
+def test_workflow_api_names_resolve():
+    import optiprobe
+
+    case = optiprobe.load_case(L4)
+    assert optiprobe.voxelize(case).tumor_mask.any()
+    with pytest.raises(AttributeError):
+        optiprobe.simulate  # noqa: B018 - not built yet, must not exist as a stub
