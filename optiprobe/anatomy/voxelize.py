@@ -52,7 +52,21 @@ class _Canvas:
         return {name: self.owner == i + 1 for i, name in enumerate(self.structure_names)}
 
     def paint_shape(self, name: str, tissue: str, shape: Shape) -> None:
-        self.paint_mask(name, tissue, shape.signed_distance(self.points_mm) <= 0.0)
+        self.paint_mask(name, tissue, self.inside(shape))
+
+    def inside(self, shape: Shape) -> np.ndarray:
+        """Voxels whose centre lies in ``shape``, evaluated only inside its bounding box."""
+        lower, upper = shape.bounds_mm()
+        first = np.maximum(np.floor(self.grid.world_to_index(lower)).astype(int), 0)
+        last = np.minimum(
+            np.ceil(self.grid.world_to_index(upper)).astype(int) + 1, self.grid.shape
+        )
+        mask = np.zeros(self.grid.shape, dtype=bool)
+        if np.any(last <= first):
+            return mask
+        block = tuple(slice(a, b) for a, b in zip(first, last, strict=True))
+        mask[block] = shape.signed_distance(self.points_mm[block]) <= 0.0
+        return mask
 
 
 def _tumor_bounds(case: Case, image: LabelImage | None) -> tuple[np.ndarray, np.ndarray]:
@@ -75,14 +89,12 @@ def _tumor_bounds(case: Case, image: LabelImage | None) -> tuple[np.ndarray, np.
 def _paint_tumor(canvas: _Canvas, case: Case, sampled: np.ndarray | None) -> None:
     """Paint the tumour last: its main part and components, owned as one structure."""
     tumor = case.tumor
-    if tumor.shape is not None:
-        main = tumor.shape.to_shape().signed_distance(canvas.points_mm) <= 0.0
-    else:
-        main = sampled == tumor.label
-    parts = [
-        (c.tissue_name, c.shape.to_shape().signed_distance(canvas.points_mm) <= 0.0)
-        for c in tumor.components
-    ]
+    main = (
+        canvas.inside(tumor.shape.to_shape())
+        if tumor.shape is not None
+        else sampled == tumor.label
+    )
+    parts = [(c.tissue_name, canvas.inside(c.shape.to_shape())) for c in tumor.components]
     union = np.logical_or.reduce([main, *(mask for _, mask in parts)])
     canvas.paint_mask(tumor.name, tumor.tissue_name, union)
     for tissue, mask in parts:
