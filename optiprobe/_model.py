@@ -10,9 +10,11 @@ __all__ = ["Length", "NonNegative", "Positive", "StrictModel", "Vec3"]
 
 
 class StrictModel(BaseModel):
-    """Frozen, no unknown fields, no arrays: only plain data crosses the file boundary."""
+    """Frozen, no unknown fields, finite numbers, no arrays: plain data at the file boundary."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 Vec3 = tuple[float, float, float]

@@ -1,17 +1,19 @@
 """Command-line interface: parse, call the API, print; exit 0 ok, 1 criteria failed, 2 bad input.
 
-Exit 3 means the command is not implemented yet. No logic of its own. Heavy modules (JAX,
-solvers, matplotlib) are imported inside the commands that need them, so ``--help`` and
-``validate`` answer quickly.
+Exit 3 means the command is not implemented yet; 4 an internal error (a bug: the message says how
+to get the traceback). No logic of its own. Heavy modules (JAX, solvers, matplotlib) are imported
+inside the commands that need them, so ``--help`` and ``validate`` answer quickly.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from optiprobe.errors import OptiprobeError
 
@@ -22,15 +24,32 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_out = Console(soft_wrap=True)
-_err = Console(stderr=True, soft_wrap=True)
+_out = Console(soft_wrap=True, highlight=False)
+_err = Console(stderr=True, soft_wrap=True, highlight=False)
 
-EXIT_OK, EXIT_CRITERIA_FAILED, EXIT_INPUT_ERROR, EXIT_NOT_IMPLEMENTED = 0, 1, 2, 3
+EXIT_OK, EXIT_CRITERIA_FAILED, EXIT_INPUT_ERROR, EXIT_NOT_IMPLEMENTED, EXIT_INTERNAL = range(5)
 
 
-def _fail(error: OptiprobeError) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {error.format()}", highlight=False, markup=True)
-    return typer.Exit(EXIT_INPUT_ERROR)
+def _print_error(error: OptiprobeError) -> None:
+    _err.print(f"[bold red]error:[/] {escape(error.format())}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from optiprobe import __version__
+
+        typer.echo(f"optiprobe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Research planning solver for cryoablation of bone metastases. Not a medical device."""
 
 
 @app.command()
@@ -50,10 +69,10 @@ def validate(
     for path in files:
         try:
             summary = validate_file(path, voxelize=voxelize)
-            _out.print(f"[green]ok[/] {path} — {summary}", highlight=False)
+            _out.print(f"[green]ok[/] {escape(str(path))} — {escape(summary)}")
         except OptiprobeError as error:
             failed += 1
-            _err.print(f"[bold red]error:[/] {error.format()}", highlight=False)
+            _print_error(error)
     if failed:
         raise typer.Exit(EXIT_INPUT_ERROR)
 
@@ -66,17 +85,16 @@ def show(
     ),
 ) -> None:
     """Render orthogonal slices through the tumour with tissues and structures labelled."""
-    from optiprobe.anatomy.voxelize import voxelize as build_volume
-    from optiprobe.case import load_case
     from optiprobe.report.case_figure import plot_case
+    from optiprobe.validation import load_and_voxelize
 
     try:
-        case = load_case(case_path)
-        volume = build_volume(case)
+        case, volume = load_and_voxelize(case_path)
         plot_case(case, volume, output)
     except OptiprobeError as error:
-        raise _fail(error) from None
-    _out.print(f"wrote {output}", highlight=False)
+        _print_error(error)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    _out.print(f"wrote {escape(str(output))}")
 
 
 @app.command()
@@ -95,21 +113,36 @@ def plan(
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("out"),
 ) -> None:
     """Suggest a probe layout and verify it with the thermal solver (not implemented yet)."""
-    from optiprobe.case import load_case
+    from optiprobe.validation import load_and_voxelize
 
     try:
-        load_case(case_path)
+        load_and_voxelize(case_path)
     except OptiprobeError as error:
-        raise _fail(error) from None
+        _print_error(error)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    path = escape(str(case_path))
     _err.print(
         "[bold yellow]not implemented yet:[/] the automatic planner (issue #6) and the thermal "
         "solver that verifies its plans (issue #4) do not exist yet, so no plan was made. "
-        f"The case {case_path} is valid; `optiprobe show {case_path}` draws it.",
-        highlight=False,
+        f"The case {path} is valid and voxelises; `optiprobe show {path}` draws it."
     )
     raise typer.Exit(EXIT_NOT_IMPLEMENTED)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: no traceback reaches the user unless OPTIPROBE_DEBUG is set."""
+    try:
+        app()
+    except (KeyboardInterrupt, MemoryError) as error:
+        kind = "interrupted" if isinstance(error, KeyboardInterrupt) else "out of memory"
+        _err.print(f"[bold red]error:[/] {kind}")
+        raise SystemExit(EXIT_INTERNAL) from None
+    except Exception as error:  # a bug: say so plainly, keep the traceback for developers
+        if os.environ.get("OPTIPROBE_DEBUG"):
+            raise
+        _err.print(
+            f"[bold red]internal error (a bug in optiprobe):[/] {escape(type(error).__name__)}: "
+            f"{escape(str(error))}\nRe-run with OPTIPROBE_DEBUG=1 for the traceback, and please "
+            "report it with the input file."
+        )
+        raise SystemExit(EXIT_INTERNAL) from None

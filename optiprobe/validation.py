@@ -6,9 +6,37 @@ from pathlib import Path
 
 from optiprobe.anatomy.voxelize import case_grid
 from optiprobe.anatomy.voxelize import voxelize as build_volume
-from optiprobe.case import is_plan_file, load_case, load_plan, plan_case_path
+from optiprobe.case import Case, is_plan_file, load_case, load_plan, plan_case_path
+from optiprobe.errors import OptiprobeError
 
-__all__ = ["validate_file"]
+__all__ = ["load_and_voxelize", "validate_file"]
+
+
+def load_and_voxelize(path: str | Path):
+    """Load a case and voxelise it; errors found while voxelising name the case file too.
+
+    Returns
+    -------
+    (Case, Volume)
+    """
+    path = Path(path)
+    if is_plan_file(path):
+        raise OptiprobeError(
+            "this is a plan file, not a case file",
+            file=path,
+            allowed="a case file (with anatomy, tumor, …); a plan names its case with `case:`",
+        )
+    case: Case = load_case(path)
+    try:
+        return case, build_volume(case)
+    except OptiprobeError as error:
+        raise _with_file(error, path) from None
+
+
+def _with_file(error: OptiprobeError, path: Path) -> OptiprobeError:
+    if error.file is not None:
+        return error
+    return OptiprobeError(error.message, file=path, location=error.location, allowed=error.allowed)
 
 
 def validate_file(path: str | Path, *, voxelize: bool = True) -> str:
@@ -24,10 +52,9 @@ def validate_file(path: str | Path, *, voxelize: bool = True) -> str:
     path = Path(path)
     if is_plan_file(path):
         return _validate_plan(path)
-    case = load_case(path)
     if not voxelize:
-        return f"case {case.name}"
-    volume = build_volume(case)
+        return f"case {load_case(path).name}"
+    case, volume = load_and_voxelize(path)
     shape = "×".join(map(str, volume.grid.shape))
     tumor_ml = volume.volume_ml(case.tumor.name)
     return (
@@ -38,9 +65,21 @@ def validate_file(path: str | Path, *, voxelize: bool = True) -> str:
 
 def _validate_plan(path: Path) -> str:
     plan = load_plan(path)
+    count = f"{len(plan.probes)} probe{'s' if len(plan.probes) != 1 else ''}"
     case_path = plan_case_path(plan, path)
     if case_path is None:
-        return f"plan {plan.name}: {len(plan.probes)} probes (no case named, not cross-checked)"
-    case = load_case(case_path)
-    load_plan(path, case, grid=case_grid(case))
-    return f"plan {plan.name}: {len(plan.probes)} probes, consistent with case {case.name}"
+        return f"plan {plan.name}: {count} (no case named, not cross-checked)"
+    try:
+        case = load_case(case_path)
+    except OptiprobeError as error:
+        raise OptiprobeError(
+            f"the plan's case cannot be loaded: {error.format()}", file=path, location="case"
+        ) from None
+    try:
+        load_plan(path, case, grid=case_grid(case))
+    except OptiprobeError as error:
+        raise _with_file(error, path) from None
+    return (
+        f"plan {plan.name}: {count}; models, freeze durations, depths and tip positions "
+        f"checked against case {case.name} (access paths are not checked yet)"
+    )

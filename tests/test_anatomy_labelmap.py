@@ -125,3 +125,15 @@ def test_tumour_label_missing_from_image(tmp_path):
     (tmp_path / "case.yaml").write_text(_case("labels.nii.gz"))
     with pytest.raises(OptiprobeError, match="no voxel with the tumour label 2"):
         voxelize(load_case(tmp_path / "case.yaml"))
+
+
+def test_half_voxel_ties_round_consistently():
+    """Case voxel centres exactly between image centres must not double or drop image voxels."""
+    labels = np.arange(8, dtype=np.int32).reshape(8, 1, 1) + 1
+    image_grid = Grid((-3.5, 0.0, 0.0), (1.0, 1.0, 1.0), (8, 1, 1))
+    from optiprobe.anatomy.labelmap import LabelImage
+
+    image = LabelImage(labels, image_grid.affine_lps())
+    points = np.stack([np.arange(-3.0, 4.0), np.zeros(7), np.zeros(7)], axis=-1)
+    sampled = image.sample(points)
+    assert np.all(np.diff(sampled) == 1), sampled  # one step per voxel, never 0 or 2

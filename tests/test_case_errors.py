@@ -53,7 +53,7 @@ def test_unknown_field_is_rejected_with_its_path(write_case):
     path = write_case(MINIMAL_CASE.replace("  max_count: 4", "  max_count: 4\n  colour: blue"))
     error = _error(path)
     assert error.location.startswith("probes.colour")
-    assert "Extra inputs are not permitted" in error.message
+    assert error.message.startswith("unknown field 'colour'")
 
 
 def test_unknown_shape_type_lists_known_types(write_case):
@@ -174,3 +174,90 @@ def test_non_orthonormal_axes_rejected(write_case):
     error = _error(write_case(text))
     assert "orthonormal" in error.message
     assert error.location.startswith("tumor.shape.axes")
+
+
+def test_misspelt_field_is_reported_first_with_a_suggestion(write_case):
+    error = _error(write_case(MINIMAL_CASE.replace("  spacing_mm: 2.0", "  spacng_mm: 2.0")))
+    assert error.location.startswith("grid.spacng_mm (line")
+    assert "unknown field 'spacng_mm' (did you mean 'spacing_mm'?)" in error.message
+    assert "grid.spacing_mm" in error.message  # the missing field is listed too
+
+
+def test_british_spelling_of_tumor_gets_a_suggestion(write_case):
+    error = _error(write_case(MINIMAL_CASE.replace("tumor:", "tumour:")))
+    assert "did you mean 'tumor'?" in error.message
+
+
+def test_duplicate_key_is_an_error_with_both_lines(write_case):
+    error = _error(
+        write_case(MINIMAL_CASE.replace("  margin_mm: 20", "  margin_mm: 20\n  margin_mm: 150"))
+    )
+    assert "appears twice" in error.message and "line 5" in error.message
+    assert error.location.startswith("line 6")
+
+
+@pytest.mark.parametrize("value", [".inf", ".nan", "-.inf"])
+def test_non_finite_numbers_rejected(write_case, value):
+    error = _error(
+        write_case(MINIMAL_CASE.replace("center_mm: [0, 0, 0]", f"center_mm: [0, {value}, 0]"))
+    )
+    assert error.location.startswith("tumor.shape.center_mm[1]")
+    assert "finite" in error.message
+
+
+def test_folder_instead_of_file(tmp_path):
+    error = _error(tmp_path)
+    assert "is a folder, not a file" in error.message
+
+
+def test_no_pydantic_jargon_in_locations(write_case):
+    error = _error(write_case(MINIMAL_CASE.replace("  spacing_mm: 2.0", "  spacing_mm: -2.0")))
+    assert error.location.startswith("grid.spacing_mm (line")
+    assert "constrained" not in error.format() and "Value error" not in error.format()
+
+
+def test_oversized_grid_is_a_clear_error(write_case):
+    text = MINIMAL_CASE.replace("spacing_mm: 2.0", "spacing_mm: 0.11").replace(
+        "margin_mm: 20", "margin_mm: 200"
+    )
+    error = _error(write_case(text))
+    assert "voxels" in error.message and error.location == "grid"
+    assert "60,000,000" in error.allowed
+
+
+@pytest.mark.parametrize(
+    ("addition", "location", "words"),
+    [
+        (
+            "protected:\n  - {structure: tumor_x}\n",
+            "protected[0].structure",
+            "no structure",
+        ),
+        (
+            "thermocouples:\n  - {name: a, position_mm: [0, 0, 0]}\n"
+            "  - {name: a, position_mm: [1, 0, 0]}\n",
+            "thermocouples[1].name",
+            "used twice",
+        ),
+    ],
+)
+def test_reference_problems(write_case, addition, location, words):
+    error = _error(write_case(MINIMAL_CASE + addition))
+    assert error.location.startswith(location)
+    assert words in error.message
+
+
+def test_avoiding_the_tumour_is_rejected(write_case):
+    text = MINIMAL_CASE.replace("  windows:", "  avoid: [{structure: tumor}]\n  windows:")
+    error = _error(write_case(text))
+    assert error.location.startswith("access.avoid[0].structure")
+
+
+def test_protocol_freeze_outside_its_own_bounds(write_case):
+    text = MINIMAL_CASE.replace(
+        "    - {kind: freeze, duration_min: 10}\n    - {kind: thaw",
+        "    - {kind: freeze, duration_min: 30}\n    - {kind: thaw",
+    ).replace("protocol:\n", "protocol:\n  freeze_bounds_min: [3, 15]\n")
+    error = _error(write_case(text))
+    assert error.location.startswith("protocol.phases[0].duration_min")
+    assert "between 3 and 15 min" in error.allowed

@@ -119,3 +119,57 @@ def test_workflow_api_names_resolve():
     assert optiprobe.voxelize(case).tumor_mask.any()
     with pytest.raises(AttributeError):
         optiprobe.simulate  # noqa: B018 - not built yet, must not exist as a stub
+
+
+def test_voxelisation_errors_name_the_file(write_case):
+    path = write_case(MINIMAL_CASE.replace("radius_mm: 8", "radius_mm: 0.4"))
+    result = _run("validate", str(path))
+    assert result.exit_code == 2
+    assert f"{path}: tumor: the tumour covers no voxel" in result.output
+
+
+def test_plan_refuses_a_case_that_does_not_voxelise(write_case):
+    path = write_case(MINIMAL_CASE.replace("radius_mm: 8", "radius_mm: 0.4"))
+    result = _run("plan", str(path))
+    assert result.exit_code == 2
+    assert "is valid" not in result.output
+
+
+def test_square_brackets_survive_printing(write_case, tmp_path):
+    path = write_case(MINIMAL_CASE.replace("radius_mm: 8", "radius_mm: 0.4"), name="c[bold]x.yaml")
+    result = _run("validate", str(path))
+    assert "c[bold]x.yaml" in result.output
+
+
+def test_show_refuses_a_plan_file():
+    result = _run("show", str(SCENARIOS / "l4_reference_plan.yaml"))
+    assert result.exit_code == 2
+    assert "this is a plan file" in result.output
+
+
+def test_version():
+    result = _run("--version")
+    assert result.exit_code == 0 and result.output.startswith("optiprobe ")
+
+
+def test_internal_errors_are_reported_without_traceback(monkeypatch, capsys):
+    import optiprobe.cli as cli
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("optiprobe.validation.validate_file", broken)
+    monkeypatch.setattr(sys, "argv", ["optiprobe", "validate", str(L4)])
+    monkeypatch.delenv("OPTIPROBE_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    assert info.value.code == 4
+    captured = capsys.readouterr()
+    assert "internal error (a bug in optiprobe): RuntimeError: boom" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_png_gets_ordinary_permissions(write_case, tmp_path):
+    out = tmp_path / "case.png"
+    assert _run("show", str(write_case()), "-o", str(out)).exit_code == 0
+    assert out.stat().st_mode & 0o044  # readable by group/others under the usual umask

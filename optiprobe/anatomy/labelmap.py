@@ -35,7 +35,10 @@ class LabelImage:
     def sample(self, points_mm: np.ndarray) -> np.ndarray:
         """Nearest-neighbour labels at world points ``(..., 3)``; 0 outside the image."""
         inverse = np.linalg.inv(self.affine_lps)
-        index = np.rint(points_mm @ inverse[:3, :3].T + inverse[:3, 3]).astype(np.int64)
+        # floor(x + 0.5), not rint: rint rounds halves to even, which doubles and drops
+        # alternate voxels when the case grid sits exactly between image voxel centres.
+        continuous = points_mm @ inverse[:3, :3].T + inverse[:3, 3]
+        index = np.floor(continuous + 0.5).astype(np.int64)
         inside = np.all((index >= 0) & (index < np.asarray(self.labels.shape)), axis=-1)
         clipped = np.clip(index, 0, np.asarray(self.labels.shape) - 1)
         values = self.labels[clipped[..., 0], clipped[..., 1], clipped[..., 2]]

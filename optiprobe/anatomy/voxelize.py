@@ -101,14 +101,32 @@ def _paint_tumor(canvas: _Canvas, case: Case, sampled: np.ndarray | None) -> Non
         canvas.tissue_index[mask & ~main] = canvas.tissue_id(tissue)
 
 
+# About 1.5 GB of voxel-centre coordinates while voxelising; far beyond any planning grid.
+MAX_VOXELS = 60_000_000
+
+
 def case_grid(case: Case, image: LabelImage | None = None) -> Grid:
-    """The simulation grid of ``case``: its explicit box, or tumour bounds grown by the margin."""
+    """The simulation grid of ``case``: its explicit box, or tumour bounds grown by the margin.
+
+    Raises
+    ------
+    OptiprobeError
+        If the grid would exceed :data:`MAX_VOXELS` voxels.
+    """
     spacing = case.grid.spacing_xyz_mm
     if case.grid.box is not None:
-        return Grid.from_bounds(case.grid.box.min_mm, case.grid.box.max_mm, spacing)
-    lower, upper = _tumor_bounds(case, image)
-    margin = case.grid.margin_mm
-    return Grid.from_bounds(lower - margin, upper + margin, spacing)
+        lower, upper = np.asarray(case.grid.box.min_mm), np.asarray(case.grid.box.max_mm)
+    else:
+        lower, upper = _tumor_bounds(case, image)
+        lower, upper = lower - case.grid.margin_mm, upper + case.grid.margin_mm
+    shape = np.ceil((upper - lower) / np.asarray(spacing)).astype(np.int64) + 1
+    if not np.all(np.isfinite(lower)) or int(np.prod(shape)) > MAX_VOXELS:
+        raise OptiprobeError(
+            f"the grid would have {'×'.join(map(str, shape))} = {int(np.prod(shape)):,} voxels",
+            location="grid",
+            allowed=f"at most {MAX_VOXELS:,} voxels: a larger spacing_mm or a smaller margin/box",
+        )
+    return Grid.from_bounds(lower, upper, spacing)
 
 
 def _paint_base(canvas: _Canvas, case: Case, sampled: np.ndarray | None) -> None:

@@ -7,6 +7,7 @@ also be reported as "line 14, column 24" of the file the user wrote.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,37 @@ from optiprobe.errors import OptiprobeError
 __all__ = ["format_loc", "node_at", "read_yaml", "validation_error"]
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice in one mapping (YAML says keys are unique)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool):
+                continue  # unhashable or exotic keys are reported by the constructor below
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    f"while reading the mapping at line {node.start_mark.line + 1}",
+                    node.start_mark,
+                    f"the key {key!r} appears twice (first at line "
+                    f"{seen[key].start_mark.line + 1}); give each key once",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """Parse ``path`` with ``yaml.safe_load``; return the data and the composed node tree.
+    """Parse ``path`` safely (duplicate keys rejected); return the data and the node tree.
 
     Raises
     ------
     OptiprobeError
         If the file is missing, unreadable, not UTF-8, or not valid YAML (with line and column).
     """
+    if path.is_dir():
+        raise OptiprobeError("is a folder, not a file", file=path.resolve(), allowed="a YAML file")
     if not path.is_file():
         raise OptiprobeError("file not found", file=path.resolve())
     try:
@@ -33,7 +57,7 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     except (OSError, UnicodeDecodeError) as exc:
         raise OptiprobeError(f"cannot read the file: {exc}", file=path) from None
     try:
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.load(text, Loader=_UniqueKeyLoader), yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = None if mark is None else f"line {mark.line + 1}, column {mark.column + 1}"
@@ -79,13 +103,17 @@ def _user_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _is_internal_tag(part: str) -> bool:
-    return "[" in part or "(" in part or part.startswith("function-")
+    return "[" in part or "(" in part or part.startswith(("function-", "constrained-"))
 
 
 def validation_error(
     exc: ValidationError, *, file: Path, root: yaml.Node | None, tags: frozenset[str] = frozenset()
 ) -> OptiprobeError:
-    """Build a located OptiprobeError from the first error of a pydantic ``ValidationError``.
+    """Build a located OptiprobeError from a pydantic ``ValidationError``.
+
+    Unknown fields are reported first (a misspelt field also makes its correct name "missing"),
+    with the closest expected name as a suggestion; up to five problems are listed, each with its
+    field path and line.
 
     Parameters
     ----------
@@ -98,23 +126,51 @@ def validation_error(
     tags
         Discriminator values that pydantic inserts into locations (e.g. ``sphere``) to be dropped.
     """
-    first = exc.errors(include_url=False)[0]
-    loc = tuple(p for p in _user_loc(tuple(first["loc"])) if p not in tags)
+    errors = [dict(e, loc=_clean_loc(e["loc"], tags)) for e in exc.errors(include_url=False)]
+    errors.sort(key=lambda e: e["type"] != "extra_forbidden")
+    missing = [e["loc"] for e in errors if e["type"] == "missing"]
+    lines = [_describe(e, root, missing) for e in errors[:_MAX_PROBLEMS]]
+    first_where, first_message = lines[0]
+    message = first_message
+    more = [f"{where}: {text}" for where, text in lines[1:]]
+    if more:
+        message += "\n  also: " + "\n  also: ".join(more)
+    if len(errors) > _MAX_PROBLEMS:
+        message += f"\n  (and {len(errors) - _MAX_PROBLEMS} more)"
+    return OptiprobeError(message, file=file, location=first_where, allowed=_allowed(errors[0]))
+
+
+_MAX_PROBLEMS = 5
+
+
+def _clean_loc(loc, tags: frozenset[str]) -> tuple[Any, ...]:
+    return tuple(p for p in _user_loc(tuple(loc)) if p not in tags)
+
+
+def _describe(error: dict[str, Any], root, missing: list[tuple]) -> tuple[str, str]:
+    loc = error["loc"]
     node = node_at(root, loc)
     where = format_loc(loc)
     if node is not None:
         where += f" (line {node.start_mark.line + 1}, column {node.start_mark.column + 1})"
-    message = first["msg"]
-    if "input" in first and first["type"] not in ("missing",):
-        message += f"; got {_short(first['input'])}"
-    extra = len(exc.errors()) - 1
-    if extra:
-        message += f" (and {extra} more problem{'s' if extra > 1 else ''})"
-    allowed = _allowed(first)
-    return OptiprobeError(message, file=file, location=where, allowed=allowed)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        text = f"unknown field {loc[-1]!r}" if loc else "unknown field"
+        siblings = [m[-1] for m in missing if m[:-1] == loc[:-1] and isinstance(m[-1], str)]
+        close = difflib.get_close_matches(str(loc[-1]), siblings, n=1, cutoff=0.6)
+        return where, text + (f" (did you mean {close[0]!r}?)" if close else "")
+    if kind == "missing":
+        return where, "required field is missing"
+    if kind == "union_tag_invalid":
+        tag = (error.get("ctx") or {}).get("tag")
+        return where, f"unknown type {tag!r}"
+    text = str(error["msg"]).removeprefix("Value error, ")
+    if "input" in error:
+        text += f"; got {_short(error['input'])}"
+    return where, text
 
 
-def _short(value: Any, limit: int = 80) -> str:
+def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -127,6 +183,8 @@ def _allowed(error: dict[str, Any]) -> str | None:
         return "only the fields documented in docs/case-format.md (see `optiprobe schema`)"
     if kind in ("literal_error", "enum", "union_tag_invalid"):
         return str(ctx.get("expected") or ctx.get("expected_tags") or "")
+    if kind == "missing":
+        return "add the field (see docs/case-format.md)"
     bounds = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
     parts = [f"{op} {_number(ctx[key])}" for key, op in bounds.items() if key in ctx]
     return "a value " + " and ".join(parts) if parts else None

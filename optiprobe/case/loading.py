@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from optiprobe.anatomy.grid import Grid
-from optiprobe.anatomy.phantoms import build_phantom
+from optiprobe.anatomy.phantoms import PHANTOM_MODELS, build_phantom
 from optiprobe.case._yaml import format_loc, node_at, read_yaml, validation_error
 from optiprobe.case.geometry import SHAPE_TAGS
 from optiprobe.case.models import Case
@@ -33,7 +33,11 @@ __all__ = [
 ]
 
 # Discriminator values pydantic puts into error locations; users never wrote them.
-_TAGS = SHAPE_TAGS | {"hydrodissection", "co2", "ice_margin", "tumor_coverage", "str"}
+_TAGS = (
+    SHAPE_TAGS
+    | set(PHANTOM_MODELS)
+    | {"hydrodissection", "co2", "ice_margin", "tumor_coverage", "str", "CustomProbeSpec"}
+)
 
 
 def _validate(model: type[BaseModel], path: Path) -> tuple[Any, Any]:
@@ -114,6 +118,14 @@ def _reference_problems(case: Case) -> Iterator[tuple[tuple, str, str | None]]:
         yield ("tumor", "label"), "tumor.label needs a labelmap anatomy", "tumor.shape"
     yield from _name_problems(case)
     yield from _probe_problems(case)
+    bounds = case.protocol.freeze_bounds_min
+    for i, phase in enumerate(case.protocol.phases):
+        if bounds and phase.kind == "freeze" and not bounds[0] <= phase.duration_min <= bounds[1]:
+            yield (
+                ("protocol", "phases", i, "duration_min"),
+                f"freeze of {phase.duration_min:g} min lies outside freeze_bounds_min",
+                f"between {bounds[0]:g} and {bounds[1]:g} min",
+            )
 
 
 def _name_problems(case: Case) -> Iterator[tuple[tuple, str, str | None]]:
@@ -122,16 +134,33 @@ def _name_problems(case: Case) -> Iterator[tuple[tuple, str, str | None]]:
     if duplicates:
         yield ("tumor", "name"), f"structure name(s) used twice: {', '.join(duplicates)}", None
     known = ", ".join(names)
+    seen_protected: set[str] = set()
     for i, protected in enumerate(case.protected):
+        if protected.structure in seen_protected:
+            yield (
+                ("protected", i, "structure"),
+                f"{protected.structure!r} is protected twice",
+                "one entry per structure",
+            )
+        seen_protected.add(protected.structure)
         if protected.structure not in names:
             yield ("protected", i, "structure"), f"no structure {protected.structure!r}", known
         if protected.structure == case.tumor.name:
             yield ("protected", i, "structure"), "the tumour cannot be protected", None
     for i, avoid in enumerate(case.access.avoid):
+        if avoid.structure == case.tumor.name:
+            yield ("access", "avoid", i, "structure"), "needles must reach the tumour", None
         if avoid.structure not in names:
             yield ("access", "avoid", i, "structure"), f"no structure {avoid.structure!r}", known
     protected_names = [p.structure for p in case.protected]
+    couple_names = [c.name for c in case.thermocouples]
     for i, couple in enumerate(case.thermocouples):
+        if couple_names.index(couple.name) != i:
+            yield (
+                ("thermocouples", i, "name"),
+                f"thermocouple name {couple.name!r} used twice",
+                "a unique name (it becomes a column of sensors.csv)",
+            )
         if couple.watches is not None and couple.watches not in protected_names:
             yield (
                 ("thermocouples", i, "watches"),

@@ -80,10 +80,12 @@ def plot_case(case: Case, volume: Volume, output: str | Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import patheffects
     from matplotlib.colors import ListedColormap
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    outline = patheffects.withStroke(linewidth=3.2, foreground="black")
     grid = volume.grid
     centre = volume.centroid_mm(case.tumor.name)
     index = np.clip(np.rint(grid.world_to_index(centre)).astype(int), 0, np.array(grid.shape) - 1)
@@ -107,7 +109,8 @@ def plot_case(case: Case, volume: Volume, output: str | Path) -> Path:
         for name, colour, _ in _structure_styles(case):
             mask = _slice(volume.masks[name], fixed, index[fixed], horizontal).astype(float)
             if mask.any() and not mask.all():
-                ax.contour(h, v, mask, levels=[0.5], colors=colour, linewidths=1.6)
+                contour = ax.contour(h, v, mask, levels=[0.5], colors=colour, linewidths=1.6)
+                contour.set(path_effects=[outline])
         _mark_thermocouples(ax, case, fixed, index[fixed], grid, horizontal, vertical)
         ax.set_title(f"{title} at {'xyz'[fixed]} = {axes_mm[fixed][index[fixed]]:.1f} mm")
         ax.set_xlabel(_AXIS_NAMES[horizontal])
@@ -122,7 +125,8 @@ def plot_case(case: Case, volume: Volume, output: str | Path) -> Path:
     if case.thermocouples:
         handles.append(Line2D([], [], color="lime", marker="x", ls="", label="thermocouple"))
     fig.legend(handles=handles, loc="outside right center", fontsize=8, title="tissues / outlines")
-    fig.suptitle(f"{case.name}: {case.description}"[:140], fontsize=11)
+    title = f"{case.name}: {case.description}" if case.description else case.name
+    fig.suptitle(title[:140], fontsize=11)
     return _save(fig, Path(output))
 
 
@@ -131,6 +135,14 @@ def _mark_thermocouples(ax, case: Case, fixed: int, index: int, grid, horizontal
         position = np.asarray(couple.position_mm)
         if abs(grid.world_to_index(position)[fixed] - index) <= 1.5:
             ax.plot(position[horizontal], position[vertical], "x", color="lime", ms=8, mew=2)
+            ax.annotate(
+                couple.name,
+                (position[horizontal], position[vertical]),
+                color="lime",
+                fontsize=7,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
 
 
 def _save(fig, output: Path) -> Path:
@@ -144,6 +156,9 @@ def _save(fig, output: Path) -> Path:
     os.close(handle)
     try:
         fig.savefig(tmp, dpi=110)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, output)
     finally:
         plt.close(fig)
