@@ -34,16 +34,26 @@ def conduction_divergence(
     """
     total = jnp.zeros_like(temperature_c)
     for axis, h in enumerate(spacing_m):
-        pad = [(0, 0)] * 3
-        pad[axis] = (1, 1)
-        t = jnp.pad(temperature_c, pad, mode="edge")
-        k = jnp.pad(conductivity, pad, mode="edge")
+        if temperature_c.shape[axis] < 2:
+            continue
         lo = [slice(None)] * 3
         hi = [slice(None)] * 3
-        lo[axis] = slice(None, -1)
-        hi[axis] = slice(1, None)
-        flux = _harmonic(k[tuple(lo)], k[tuple(hi)]) * (t[tuple(hi)] - t[tuple(lo)]) / h
-        total = total + (flux[tuple(hi)] - flux[tuple(lo)]) / h
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        lo, hi = tuple(lo), tuple(hi)
+        # Flux through each interior face, from the hi voxel into the lo voxel (W/m²).
+        flux = (
+            _harmonic(conductivity[lo], conductivity[hi])
+            * (temperature_c[hi] - temperature_c[lo])
+            / (h * h)
+        )
+        zero = jnp.zeros_like(jnp.take(flux, jnp.array([0]), axis=axis))
+        # Net inflow per voxel: flux through its hi face minus flux through its lo face; the grid
+        # faces carry no flux (the zero slabs).
+        total = (
+            total
+            + jnp.concatenate([flux, zero], axis=axis)
+            - jnp.concatenate([zero, flux], axis=axis)
+        )
     return total
 
 

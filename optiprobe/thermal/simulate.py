@@ -1,0 +1,206 @@
+"""``simulate``: run a plan's protocol on a voxelised case and return temperatures and status.
+
+The grid's outer faces are held at the initial temperature (the far field of a body or a gel
+bath), and hydrodissection fluid marked ``held_at_temperature`` is held at its fluid temperature.
+Time steps are explicit, of the largest stable size for the tissues present; the loop is a
+``lax.scan`` over chunks, between which thermocouples are recorded. Traced code never raises:
+``simulate`` checks the result is finite and returns a :class:`SolverStatus`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optiprobe.anatomy.volume import Volume
+from optiprobe.case.models import Case
+from optiprobe.case.plan import Plan
+from optiprobe.errors import OptiprobeError, SolverStatus
+from optiprobe.probes import get_probe_model
+from optiprobe.thermal.material import (
+    Material,
+    apparent_capacity,
+    conductivity,
+    enthalpy,
+    material_from_volume,
+    temperature,
+)
+from optiprobe.thermal.operators import stable_explicit_dt
+from optiprobe.thermal.schedule import ACTIVE_THAW_SURFACE_C, timeline
+from optiprobe.thermal.sources import ProbeArrays, make_probe_source
+from optiprobe.thermal.stepping import Fixed, ThermalState, make_step
+from optiprobe.units import mm_to_m
+
+__all__ = ["ThermalResult", "probe_arrays", "simulate"]
+
+_SAMPLES_PER_MM = 1.0  # rings along the active zone per mm
+_RING_POINTS = 8
+
+
+@dataclass(frozen=True)
+class ThermalResult:
+    """What a simulation produced (numpy arrays, °C, seconds).
+
+    Attributes
+    ----------
+    t_min_c, t_final_c : (nx, ny, nz) float32
+        Minimum temperature reached and temperature at the end.
+    sensor_times_s : (m,) float
+        Times at which thermocouples were recorded.
+    sensors_c : dict name → (m,) float
+        Thermocouple temperatures.
+    status : SolverStatus
+    dt_s : float
+        Time step used.
+    n_steps : int
+    """
+
+    t_min_c: np.ndarray
+    t_final_c: np.ndarray
+    sensor_times_s: np.ndarray
+    sensors_c: dict[str, np.ndarray]
+    status: SolverStatus
+    dt_s: float
+    n_steps: int
+
+
+def probe_arrays(plan: Plan, case: Case, volume: Volume) -> tuple[ProbeArrays, float]:
+    """Kernel arrays of a plan's probes (index coordinates, SI) and the protocol length (s)."""
+    protocol = plan.protocol or case.protocol
+    custom = {m.name: m for m in case.probes.models if not isinstance(m, str)}
+    models = [custom.get(p.model) or get_probe_model(p.model) for p in plan.probes]
+    defaults = protocol.freeze_durations_min
+    freeze = np.array([p.freeze_min or defaults for p in plan.probes], dtype=float)
+    times = timeline(protocol, freeze)
+    grid = volume.grid
+    to_index = lambda key: grid.world_to_index(np.array([getattr(p, key) for p in plan.probes]))  # noqa: E731
+    cooling = [m.cooling for m in models]
+    return ProbeArrays(
+        tips=jnp.asarray(to_index("tip_mm")),
+        entries=jnp.asarray(to_index("entry_mm")),
+        radius_m=jnp.asarray([mm_to_m(m.diameter_mm / 2) for m in models]),
+        tip_offset_m=jnp.asarray([mm_to_m(m.tip_offset_mm) for m in models]),
+        active_length_m=jnp.asarray([mm_to_m(m.active_length_mm) for m in models]),
+        surface_c=jnp.asarray([c.temperature_c for c in cooling]),
+        ramp_s=jnp.asarray([c.ramp_s for c in cooling]),
+        freeze_windows_s=jnp.asarray(times.freeze_windows_s),
+        thaw_windows_s=jnp.asarray(times.thaw_windows_s),
+        thaw_surface_c=jnp.asarray(ACTIVE_THAW_SURFACE_C),
+    ), times.total_s
+
+
+def _fixed(case: Case, volume: Volume) -> Fixed:
+    shape = volume.grid.shape
+    mask = np.zeros(shape, dtype=bool)
+    mask[[0, -1], :, :] = mask[:, [0, -1], :] = mask[:, :, [0, -1]] = True
+    value = np.full(shape, case.environment.initial_temperature_c, dtype=np.float32)
+    for region in case.protection:
+        if region.type == "hydrodissection" and region.held_at_temperature:
+            held = volume.masks[region.name]
+            mask |= held
+            value[held] = region.fluid_temperature_c
+    return Fixed(jnp.asarray(mask), jnp.asarray(value))
+
+
+def _max_diffusivity(material: Material) -> float:
+    present = np.unique(np.asarray(material.index))
+    k = np.maximum(np.asarray(material.k_frozen), np.asarray(material.k_unfrozen))[present]
+    c = np.minimum(np.asarray(material.c_frozen), np.asarray(material.c_unfrozen))[present]
+    return float(np.max(k / c))
+
+
+def simulate(
+    case: Case,
+    volume: Volume,
+    plan: Plan,
+    *,
+    record_every_s: float = 10.0,
+    dt_s: float | None = None,
+) -> ThermalResult:
+    """Simulate ``plan`` on ``volume`` (the voxelised ``case``) through the whole protocol.
+
+    Raises
+    ------
+    OptiprobeError
+        If a probe's active zone leaves the grid (the status says so too) or ``dt_s`` exceeds
+        the stability limit.
+    """
+    material = material_from_volume(volume)
+    spacing_m = tuple(mm_to_m(s) for s in volume.grid.spacing_mm)
+    limit = stable_explicit_dt(_max_diffusivity(material), spacing_m)
+    if dt_s is not None and dt_s > limit:
+        raise OptiprobeError(
+            f"time step {dt_s:g} s exceeds the explicit stability limit {limit:.4g} s",
+            allowed=f"dt_s <= {limit:.4g} s, or leave it unset",
+        )
+    dt = limit if dt_s is None else dt_s
+    probes, total_s = probe_arrays(plan, case, volume)
+    n_samples = max(
+        4, int(np.ceil(float(np.max(probes.active_length_m)) * 1000 * _SAMPLES_PER_MM))
+    )
+    source, inside = make_probe_source(
+        probes,
+        lambda t: conductivity(t, material),
+        lambda t: apparent_capacity(t, material),
+        shape=volume.grid.shape,
+        spacing_m=spacing_m,
+        n_samples=n_samples,
+        n_ring=_RING_POINTS,
+        body_c=case.environment.initial_temperature_c,
+        switch_width_s=dt,
+        dt_s=dt,
+    )
+    if not bool(inside):
+        raise OptiprobeError(
+            SolverStatus.PROBE_OUTSIDE_GRID.message,
+            location="plan probes",
+            allowed="tips and active zones inside the case grid (a larger grid.margin_mm)",
+        )
+    step = make_step(
+        material,
+        spacing_m,
+        dt,
+        arterial_c=case.environment.arterial_temperature_c,
+        source=source,
+        fixed=_fixed(case, volume),
+    )
+    steps_per_record = max(1, round(record_every_s / dt))
+    n_records = int(np.ceil(total_s / (dt * steps_per_record)))
+    sensor_index = _sensor_index(case, volume)
+
+    def chunk(state, _):
+        state = jax.lax.fori_loop(0, steps_per_record, lambda i, s: step(s), state)
+        t = temperature(state.h, material)
+        return state, t[sensor_index]
+
+    t0 = jnp.full(volume.grid.shape, case.environment.initial_temperature_c, jnp.float32)
+    state = ThermalState(enthalpy(t0, material), t0, jnp.asarray(0.0, jnp.float32))
+    final, records = jax.jit(lambda s: jax.lax.scan(chunk, s, None, length=n_records))(state)
+    t_final = np.asarray(temperature(final.h, material))
+    t_min = np.asarray(final.t_min)
+    status = SolverStatus.OK if np.all(np.isfinite(t_final)) else SolverStatus.NON_FINITE
+    records = np.asarray(records)
+    return ThermalResult(
+        t_min_c=t_min,
+        t_final_c=t_final,
+        sensor_times_s=(np.arange(n_records) + 1) * steps_per_record * dt,
+        sensors_c={c.name: records[:, i] for i, c in enumerate(case.thermocouples)},
+        status=status,
+        dt_s=dt,
+        n_steps=n_records * steps_per_record,
+    )
+
+
+def _sensor_index(case: Case, volume: Volume):
+    if not case.thermocouples:
+        return (jnp.zeros(0, jnp.int32),) * 3
+    positions = np.array([c.position_mm for c in case.thermocouples])
+    index = np.clip(
+        np.rint(volume.grid.world_to_index(positions)).astype(int),
+        0,
+        np.array(volume.grid.shape) - 1,
+    )
+    return tuple(jnp.asarray(index[:, a]) for a in range(3))

@@ -1,0 +1,92 @@
+"""simulate(): a plan run through its protocol on a small gel case (coarse grid, short freeze)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pytest
+from conftest import MINIMAL_CASE
+
+from optiprobe.anatomy.voxelize import voxelize
+from optiprobe.case import Plan, load_case
+from optiprobe.errors import OptiprobeError, SolverStatus
+from optiprobe.thermal.simulate import simulate
+
+SHORT = MINIMAL_CASE.replace(
+    """    - {kind: freeze, duration_min: 10}
+    - {kind: thaw, duration_min: 8, thaw: passive}
+    - {kind: freeze, duration_min: 10}""",
+    """    - {kind: freeze, duration_min: 2}
+    - {kind: thaw, duration_min: 1, thaw: passive}""",
+).replace("spacing_mm: 2.0", "spacing_mm: 1.5")
+SHORT += textwrap.dedent(
+    """\
+    thermocouples:
+      - {name: near, position_mm: [6, 0, 0]}
+      - {name: far, position_mm: [20, 0, 0]}
+    """
+)
+
+
+def _plan(tip=(0.0, 0.0, -22.0), freeze=(2.0,)) -> Plan:
+    entry = (tip[0], tip[1], tip[2] + 60.0)
+    return Plan(
+        probes=[{"model": "cryo-2.4mm", "tip_mm": tip, "entry_mm": entry, "freeze_min": freeze}]
+    )
+
+
+@pytest.fixture(scope="module")
+def gel(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gel") / "case.yaml"
+    path.write_text(SHORT)
+    case = load_case(path)
+    return case, voxelize(case)
+
+
+def test_single_probe_freezes_around_its_axis(gel):
+    case, volume = gel
+    result = simulate(case, volume, _plan())
+    assert result.status is SolverStatus.OK
+    frozen = result.t_min_c <= 0.0
+    assert frozen.any()
+    centre = volume.grid.world_to_index(np.array([0.0, 0.0, 0.0])).round().astype(int)
+    assert result.t_min_c[tuple(centre)] < -40  # on the active zone's axis
+    near, far = result.sensors_c["near"], result.sensors_c["far"]
+    assert near.min() < far.min()
+    assert far.min() > 30  # 20 mm away, 2 min: barely touched
+    # The passive thaw follows the freeze: the final field is warmer than the minimum.
+    assert np.all(result.t_final_c >= result.t_min_c - 1e-3)
+    assert near[-1] > near.min()
+
+
+def test_sub_voxel_tip_motion_changes_temperatures_smoothly(gel):
+    """Moving the probe by tenths of a voxel changes a nearby temperature by small, even steps."""
+    case, volume = gel
+    point = tuple(volume.grid.world_to_index(np.array([4.0, 0.0, 0.0])).round().astype(int))
+    values = [
+        simulate(case, volume, _plan(tip=(dx, 0.0, -22.0), freeze=(1.0,))).t_min_c[point]
+        for dx in np.linspace(0.0, 1.5, 6)  # 0 to 1 voxel (1.5 mm) in steps of 0.3 mm
+    ]
+    steps = np.diff(values)
+    assert np.all(steps < 0)  # closer probe, colder point: monotone
+    assert steps.max() / steps.min() < 3.0  # no jump at voxel boundaries
+
+
+def test_probe_outside_grid_is_reported(gel):
+    case, volume = gel
+    with pytest.raises(OptiprobeError, match="outside the simulation grid"):
+        simulate(case, volume, _plan(tip=(0.0, 0.0, 200.0)))
+
+
+def test_too_large_time_step_is_refused(gel):
+    case, volume = gel
+    with pytest.raises(OptiprobeError, match="stability limit"):
+        simulate(case, volume, _plan(), dt_s=10.0)
+
+
+def test_shorter_freeze_gives_less_ice(gel):
+    case, volume = gel
+    long = simulate(case, volume, _plan(freeze=(2.0,))).t_min_c
+    short = simulate(case, volume, _plan(freeze=(1.0,))).t_min_c
+    assert (short <= 0).sum() < (long <= 0).sum()
