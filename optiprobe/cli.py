@@ -108,6 +108,69 @@ def schema(
 
 
 @app.command()
+def simulate(
+    case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="Plan file (YAML).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+) -> None:
+    """Simulate a plan with the thermal solver and evaluate the case's criteria.
+
+    Writes t_min.nii.gz, t_final.nii.gz, labels.nii.gz, sensors.csv and metrics.json to --out.
+    Exit 0 when every limit holds, 1 when one fails.
+    """
+    from optiprobe.anatomy.voxelize import case_grid
+    from optiprobe.case import load_plan
+    from optiprobe.validation import load_and_voxelize
+
+    try:
+        case, volume = load_and_voxelize(case_path)
+        plan_ = load_plan(plan_path, case, grid=case_grid(case))
+    except OptiprobeError as error:
+        _print_error(error)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    from optiprobe.metrics import evaluate
+    from optiprobe.outputs import write_simulation
+    from optiprobe.thermal.simulate import simulate as run_simulation
+
+    shape = "×".join(map(str, volume.grid.shape))
+    with _err.status(f"simulating {len(plan_.probes)} probes on a {shape} grid (compiling first)"):
+        try:
+            result = run_simulation(case, volume, plan_)
+        except OptiprobeError as error:
+            _print_error(error)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+    evaluation = evaluate(case, volume, result, plan_name=plan_.name)
+    write_simulation(out, volume, result, evaluation)
+    _print_evaluation(evaluation)
+    verdict = "every limit holds" if evaluation.passed else "[bold red]limits fail[/]"
+    _out.print(
+        f"{verdict}. Caution: the probe cooling laws are not yet calibrated to gel data "
+        "(issue #4), so these temperatures are not validated."
+    )
+    _out.print(f"wrote {escape(str(out))}/ (t_min.nii.gz, sensors.csv, metrics.json, …)")
+    if result.status.name != "OK":
+        _err.print(f"[bold red]solver status {result.status.name}:[/] {result.status.message}")
+        raise typer.Exit(EXIT_INTERNAL)
+    raise typer.Exit(EXIT_OK if evaluation.passed else EXIT_CRITERIA_FAILED)
+
+
+def _print_evaluation(evaluation) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{evaluation.case} — plan {evaluation.plan}: full thermal solver")
+    for column in ("criterion", "value", "limit", "goal", "limit holds", "goal met"):
+        table.add_column(column)
+    for row in evaluation.rows:
+        goal = "" if row.goal is None else f"{row.goal:g}"
+        met = {None: "", True: "yes", False: "no"}[row.goal_met]
+        holds = "[green]yes[/]" if row.passed else "[bold red]NO[/]"
+        table.add_row(
+            escape(row.criterion), f"{row.value:g} {row.unit}", f"{row.limit:g}", goal, holds, met
+        )
+    _out.print(table)
+
+
+@app.command()
 def plan(
     case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("out"),

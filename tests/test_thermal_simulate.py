@@ -90,3 +90,38 @@ def test_shorter_freeze_gives_less_ice(gel):
     long = simulate(case, volume, _plan(freeze=(2.0,))).t_min_c
     short = simulate(case, volume, _plan(freeze=(1.0,))).t_min_c
     assert (short <= 0).sum() < (long <= 0).sum()
+
+
+def test_cli_simulate_writes_outputs(gel, tmp_path):
+    import json
+
+    import nibabel as nib
+    from typer.testing import CliRunner
+
+    from optiprobe.cli import app
+
+    _, volume = gel
+    case_file = tmp_path / "case.yaml"
+    case_file.write_text(SHORT)
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(
+        "probes:\n  - {model: cryo-2.4mm, tip_mm: [0, 0, -22], entry_mm: [0, 0, 38],"
+        " freeze_min: [2]}\n"
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["simulate", str(case_file), str(plan_file), "--out", str(out)]
+    )
+    assert result.exit_code in (0, 1), result.output
+    assert "not yet calibrated" in " ".join(result.output.split())
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["solver"]["status"] == "OK"
+    assert metrics["verified"] is False  # never verified while probe models are uncalibrated
+    assert {row["criterion"].split(" (")[0] for row in metrics["criteria"]} >= {"ice margin"}
+    image = nib.load(str(out / "t_min.nii.gz"))
+    # RAS affine on disk; converting back gives the grid's LPS affine.
+    lps = np.diag([-1.0, -1.0, 1.0, 1.0]) @ image.affine
+    np.testing.assert_allclose(lps, volume.grid.affine_lps(), atol=1e-5)
+    assert image.shape == volume.grid.shape
+    header = (out / "sensors.csv").read_text().splitlines()[0]
+    assert header == "time_s,near,far"

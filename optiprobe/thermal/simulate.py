@@ -52,6 +52,8 @@ class ThermalResult:
         Times at which thermocouples were recorded.
     sensors_c : dict name → (m,) float
         Thermocouple temperatures.
+    structure_min_c : dict name → (m,) float
+        Coldest temperature of each protected structure at each recording time.
     status : SolverStatus
     dt_s : float
         Time step used.
@@ -64,6 +66,7 @@ class ThermalResult:
     t_final_c: np.ndarray
     sensor_times_s: np.ndarray
     sensors_c: dict[str, np.ndarray]
+    structure_min_c: dict[str, np.ndarray]
     status: SolverStatus
     dt_s: float
     n_steps: int
@@ -195,10 +198,18 @@ def simulate(
     n_records = int(np.ceil(total_s / (dt * steps_per_record)))
     sensor_index = _sensor_index(case, volume)
 
+    structures = None
+    if volume.protected:
+        stacked = np.stack([volume.masks[n] for n in volume.protected])
+        structures = jnp.asarray(stacked.reshape(len(volume.protected), -1))
+
     def chunk(state, _):
         state = jax.lax.fori_loop(0, steps_per_record, lambda i, s: step(s), state)
         t = temperature(state.h, material)
-        return state, t[sensor_index]
+        if structures is None:
+            return state, (t[sensor_index], jnp.zeros(0))
+        coldest = jnp.min(jnp.where(structures, t.reshape(1, -1), jnp.inf), axis=1)
+        return state, (t[sensor_index], coldest)
 
     t0 = jnp.full(volume.grid.shape, case.environment.initial_temperature_c, jnp.float32)
     state = ThermalState(enthalpy(t0, material), t0, jnp.asarray(0.0, jnp.float32))
@@ -206,12 +217,13 @@ def simulate(
     t_final = np.asarray(temperature(final.h, material))
     t_min = np.asarray(final.t_min)
     status = SolverStatus.OK if np.all(np.isfinite(t_final)) else SolverStatus.NON_FINITE
-    records = np.asarray(records)
+    sensors, coldest = (np.asarray(r) for r in records)
     return ThermalResult(
         t_min_c=t_min,
         t_final_c=t_final,
         sensor_times_s=(np.arange(n_records) + 1) * steps_per_record * dt,
-        sensors_c={c.name: records[:, i] for i, c in enumerate(case.thermocouples)},
+        sensors_c={c.name: sensors[:, i] for i, c in enumerate(case.thermocouples)},
+        structure_min_c={name: coldest[:, i] for i, name in enumerate(volume.protected)},
         status=status,
         dt_s=dt,
         n_steps=n_records * steps_per_record,

@@ -4,10 +4,12 @@ The state is the volumetric enthalpy ``h`` (J/m³) and the minimum temperature r
 ``t_min`` (°C), which also switches perfusion off once a voxel has frozen. The energy equation is
 Pennes bioheat with phase change in enthalpy form (Pennes, J Appl Physiol 1948;1:93):
 
-    ∂H/∂t = ∇·(k∇T) + φ(T_min) [ω_b ρ_b c_b (T_a − T) + Q_m] + q_probe(T, t)
+    ∂H/∂t = ∇·(k∇T) + φ(T_min) ω_b ρ_b c_b (T_a − T) − (1 − φ(T_min)) Q_m + q_probe(T, t)
 
-with φ the liquid fraction. Forward Euler in ``h`` is conservative: every joule a voxel gains its
-neighbour loses; ``fixed`` voxels are held at a given temperature (a Dirichlet condition).
+with φ the liquid fraction: the resting state is in equilibrium at body temperature (metabolic
+heat balanced), and frozen tissue loses both its perfusion and its metabolic heat. Forward Euler
+in ``h`` is conservative: every joule a voxel gains its neighbour loses; ``fixed`` voxels are held
+at a given temperature (a Dirichlet condition).
 """
 
 from __future__ import annotations
@@ -67,7 +69,11 @@ def make_rhs(
         k = conductivity(t, material)
         alive = liquid_fraction(state.t_min, material)
         total = conduction_divergence(t, k, spacing_m)
-        total = total + alive * (perfusion * (arterial_c - t) + metabolic)
+        # The resting state is in equilibrium at body temperature: metabolic heat is balanced
+        # there (net zero while alive) and is lost where tissue has frozen. Adding Q_m on top of
+        # the resting balance would drift tissue to T_a + Q_m/(ω_b ρ_b c_b), +1.9 °C in bone,
+        # warming protected structures (the unsafe direction).
+        total = total + alive * perfusion * (arterial_c - t) + (alive - 1.0) * metabolic
         if source is not None:
             total = total + source(t, state.time_s)
         return total
