@@ -6,10 +6,11 @@ A cryoprobe is a straight needle; its *active freeze zone* of length ``active_le
 over-predicts the lethal zone (physics-data.md §0.2, §4.3), so each model carries an effective
 surface temperature reached after a cool-down ramp, and optionally a heat-extraction limit.
 
-The catalogue's cooling parameters are **initial values** (2-D radial calibration of
-physics-data.md §4.3, confidence D) until the 3-D solver fits them to gel data (Littrup 2009,
-Shah 2016); ``calibration`` says which state each model is in. Geometry values not read in a vendor
-document are marked as estimates.
+``cryo-1.7mm`` and ``cryo-2.4mm`` are fitted with the 3-D solver to Littrup 2009 (power-limited
+law: measured surface temperature plus a fitted heat-extraction cap, which predicts multi-probe
+arrays better than a fixed effective temperature); the 17 G models have no gel data yet and keep
+initial values (2-D radial calibration of physics-data.md §4.3, confidence D). ``calibration``
+says which state each model is in. Geometry values not read in a vendor document are estimates.
 """
 
 from __future__ import annotations
@@ -70,6 +71,20 @@ _GEOMETRY_ESTIMATE = (
     "diameter from the device class (A); active length and tip offset estimated (C)"
 )
 
+# Argon probe surface temperature measured in phantoms: −140 to −150 °C (Cryobiology
+# 2025;120:105274, physics-data.md §1.1, confidence A).
+_MEASURED_SURFACE_C = -145.0
+
+
+def _fitted(model: str, predicted: str, single: str) -> str:
+    return (
+        f"surface {_MEASURED_SURFACE_C:g} °C (measured) with the power cap fitted to the "
+        f"single-probe -30 °C diameter of Littrup 2009 in 39 °C agar ({single}, 15 min, 1 mm "
+        f"grid); held-out 2/3/4-probe diameters off by {predicted} mm "
+        f"(benchmarks/calibrate_probes.py --model {model}; results/calibration/{model}.json)"
+    )
+
+
 CATALOGUE: dict[str, ProbeModel] = {
     model.name: model
     for model in (
@@ -99,20 +114,20 @@ CATALOGUE: dict[str, ProbeModel] = {
             diameter_mm=1.7,
             active_length_mm=30.0,
             tip_offset_mm=5.0,
-            cooling=CoolingLaw(temperature_c=-80.0, ramp_s=60.0),
+            cooling=CoolingLaw(temperature_c=_MEASURED_SURFACE_C, ramp_s=60.0, max_power_w=14.3),
             description="1.7 mm argon probe, as in Littrup et al. JVIR 2009",
             source=f"Littrup 2009, doi:10.1016/j.jvir.2009.05.038 (A); {_GEOMETRY_ESTIMATE}",
-            calibration=_UNCALIBRATED,
+            calibration=_fitted("cryo-1.7mm", "+3.3/-2.4/-0.5", "10.1 mm (84 % of 12 mm)"),
         ),
         ProbeModel(
             name="cryo-2.4mm",
             diameter_mm=2.4,
             active_length_mm=40.0,
             tip_offset_mm=5.0,
-            cooling=CoolingLaw(temperature_c=-85.0, ramp_s=60.0),
+            cooling=CoolingLaw(temperature_c=_MEASURED_SURFACE_C, ramp_s=60.0, max_power_w=20.5),
             description="2.4 mm argon probe, as in Littrup et al. JVIR 2009",
             source=f"Littrup 2009, doi:10.1016/j.jvir.2009.05.038 (A); {_GEOMETRY_ESTIMATE}",
-            calibration=_UNCALIBRATED,
+            calibration=_fitted("cryo-2.4mm", "+0.3/-5.3/-4.1", "12 mm"),
         ),
     )
 }

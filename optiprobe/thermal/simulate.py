@@ -95,6 +95,9 @@ def probe_arrays(plan: Plan, case: Case, volume: Volume) -> tuple[ProbeArrays, f
         freeze_windows_s=jnp.asarray(times.freeze_windows_s),
         thaw_windows_s=jnp.asarray(times.thaw_windows_s),
         thaw_surface_c=jnp.asarray(ACTIVE_THAW_SURFACE_C),
+        max_power_w=jnp.asarray(
+            [np.inf if c.max_power_w is None else c.max_power_w for c in cooling]
+        ),
     ), times.total_s
 
 

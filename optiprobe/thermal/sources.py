@@ -49,6 +49,10 @@ class ProbeArrays:
         Start and end (s) of active-thaw periods (all probes heated), possibly a = 0.
     thaw_surface_c : float
         Surface temperature during active thaw (°C).
+    max_power_w : (n,) float or None
+        Cap on the heat each probe extracts (W); ``inf`` for none. Joule–Thomson probes are
+        limited by the cryogen's cooling power, so a probe in warm tissue cannot hold its
+        surface temperature while one inside merged ice (less load) runs colder.
     """
 
     tips: jax.Array
@@ -61,6 +65,7 @@ class ProbeArrays:
     freeze_windows_s: jax.Array
     thaw_windows_s: jax.Array
     thaw_surface_c: jax.Array
+    max_power_w: jax.Array | None = None
 
 
 def sample_points(probes: ProbeArrays, spacing_m: jax.Array, n_samples: int, n_ring: int):
@@ -130,6 +135,13 @@ def probe_state(probes: ProbeArrays, time_s, *, body_c: float, width_s: float):
     return jnp.clip(on, 0.0, 1.0), surface
 
 
+def _power_cap(extracted: jax.Array, max_power_w: jax.Array) -> jax.Array:
+    """Smooth factor min(1, P_max / P) per probe (a p-norm soft minimum, p = 8, differentiable)."""
+    demand = jnp.maximum(jnp.sum(extracted, axis=-1), 0.0)
+    ratio = demand / max_power_w
+    return (1.0 + ratio**8) ** (-1.0 / 8.0)
+
+
 def make_probe_source(
     probes: ProbeArrays,
     conductivity_fn,
@@ -174,6 +186,8 @@ def make_probe_source(
         x = jnp.sum(weight * (pull / capacity)[flat], axis=-1) * dt_s
         limiter = jnp.where(x > 1e-4, -jnp.expm1(-x) / jnp.maximum(x, 1e-4), 1.0 - 0.5 * x)
         extracted = conductance * (t_sample - surface[:, None]) * limiter  # W
+        if probes.max_power_w is not None:
+            extracted = extracted * _power_cap(extracted, probes.max_power_w)[:, None]
         heat = scatter(-(weight * extracted[..., None]).reshape(-1)) / voxel_volume
         return heat.reshape(temperature_c.shape)
 
