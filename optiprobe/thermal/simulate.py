@@ -9,6 +9,7 @@ Time steps are explicit, of the largest stable size for the tissues present; the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
@@ -22,7 +23,6 @@ from optiprobe.errors import OptiprobeError, SolverStatus
 from optiprobe.probes import get_probe_model
 from optiprobe.thermal.material import (
     Material,
-    apparent_capacity,
     conductivity,
     enthalpy,
     material_from_volume,
@@ -34,7 +34,7 @@ from optiprobe.thermal.sources import ProbeArrays, make_probe_source
 from optiprobe.thermal.stepping import Fixed, ThermalState, make_rkl2_step, make_step, rkl2_factor
 from optiprobe.units import mm_to_m
 
-__all__ = ["ThermalResult", "probe_arrays", "simulate"]
+__all__ = ["Forward", "ThermalResult", "make_forward", "probe_arrays", "simulate"]
 
 _SAMPLES_PER_MM = 1.0  # rings along the active zone per mm
 _RING_POINTS = 8
@@ -129,6 +129,118 @@ def _stages_for(max_step_s: float, dt_explicit: float) -> int:
     return stages
 
 
+@dataclass(frozen=True)
+class Forward:
+    """A built simulation: ``run(probes) -> (final state, (sensors, structure minima))``.
+
+    ``run`` is a pure JAX function of the probe arrays (tips, entries, freeze windows, …), so it
+    can be jitted, vmapped and differentiated; each recording chunk is checkpointed, so reverse
+    mode keeps one state per chunk rather than one per step.
+    """
+
+    run: Callable
+    probes: ProbeArrays
+    material: Material
+    dt_s: float
+    stages: int
+    steps_per_record: int
+    n_records: int
+
+
+def make_forward(
+    case: Case,
+    volume: Volume,
+    plan: Plan,
+    *,
+    record_every_s: float = 10.0,
+    dt_s: float | None = None,
+    max_step_s: float = 5.0,
+) -> Forward:
+    """Build the simulation of ``plan`` on ``volume`` (see :func:`simulate` for the options)."""
+    material = material_from_volume(volume)
+    spacing_m = tuple(mm_to_m(s) for s in volume.grid.spacing_mm)
+    limit = stable_explicit_dt(_max_diffusivity(material), spacing_m)
+    if dt_s is not None and dt_s > limit:
+        raise OptiprobeError(
+            f"time step {dt_s:g} s exceeds the explicit stability limit {limit:.4g} s",
+            allowed=f"dt_s <= {limit:.4g} s, or leave it unset",
+        )
+    if dt_s is None:
+        stages = _stages_for(max_step_s, limit)
+        dt = min(max_step_s, 0.9 * rkl2_factor(stages) * limit)
+    else:
+        stages, dt = 1, dt_s
+    probes, total_s = probe_arrays(plan, case, volume)
+    n_samples = max(
+        4, int(np.ceil(float(np.max(probes.active_length_m)) * 1000 * _SAMPLES_PER_MM))
+    )
+    fixed = _fixed(case, volume)
+    steps_per_record = max(1, round(record_every_s / dt))
+    n_records = int(np.ceil(total_s / (dt * steps_per_record)))
+    sensor_index = _sensor_index(case, volume)
+    structures = None
+    if volume.protected:
+        stacked = np.stack([volume.masks[n] for n in volume.protected])
+        structures = jnp.asarray(stacked.reshape(len(volume.protected), -1))
+
+    # The exchange limiter sees each voxel's *frozen* heat capacity, a constant: the apparent
+    # capacity jumps by orders of magnitude across the mushy zone, which made the probes' heat
+    # flow (and so every temperature) jump as neighbouring voxels changed phase. The frozen value
+    # is the one that applies next to a working probe, and the smaller one, so the limiter stays
+    # conservative (stable) elsewhere.
+    frozen_capacity = material.field("c_frozen")
+
+    def build_source(probe_set: ProbeArrays):
+        return make_probe_source(
+            probe_set,
+            lambda t: conductivity(t, material),
+            lambda t: frozen_capacity,
+            shape=volume.grid.shape,
+            spacing_m=spacing_m,
+            n_samples=n_samples,
+            n_ring=_RING_POINTS,
+            body_c=case.environment.initial_temperature_c,
+            switch_width_s=dt,
+            # The exchange limiter uses the forward-Euler limit whatever the integrator, so the
+            # probe operator (and the physics) does not change with the step; its stiffness
+            # stays inside RKL2's stability region (λ·dt <= 0.9·(s²+s−2)/4 < (s²+s−2)/2).
+            dt_s=limit,
+        )
+
+    def run(probe_set: ProbeArrays):
+        source, _ = build_source(probe_set)
+        options = {
+            "arterial_c": case.environment.arterial_temperature_c,
+            "source": source,
+            "fixed": fixed,
+        }
+        if stages == 1:
+            step = make_step(material, spacing_m, dt, **options)
+        else:
+            step = make_rkl2_step(material, spacing_m, dt, stages=stages, **options)
+
+        @jax.checkpoint
+        def chunk(state, _):
+            state = jax.lax.fori_loop(0, steps_per_record, lambda i, s: step(s), state)
+            t = temperature(state.h, material)
+            if structures is None:
+                return state, (t[sensor_index], jnp.zeros(0))
+            coldest = jnp.min(jnp.where(structures, t.reshape(1, -1), jnp.inf), axis=1)
+            return state, (t[sensor_index], coldest)
+
+        t0 = jnp.full(volume.grid.shape, case.environment.initial_temperature_c, jnp.float32)
+        state = ThermalState(enthalpy(t0, material), t0, jnp.asarray(0.0, jnp.float32))
+        return jax.lax.scan(chunk, state, None, length=n_records)
+
+    if not bool(build_source(probes)[1]):
+        raise OptiprobeError(
+            SolverStatus.PROBE_OUTSIDE_GRID.message,
+            location="plan probes",
+            allowed="tips and active zones inside the case grid (a larger grid.margin_mm)",
+        )
+    return Forward(run, probes, material, dt, stages, steps_per_record, n_records)
+
+
 def simulate(
     case: Case,
     volume: Volume,
@@ -150,87 +262,25 @@ def simulate(
         If a probe's active zone leaves the grid (the status says so too) or ``dt_s`` exceeds
         the stability limit.
     """
-    material = material_from_volume(volume)
-    spacing_m = tuple(mm_to_m(s) for s in volume.grid.spacing_mm)
-    limit = stable_explicit_dt(_max_diffusivity(material), spacing_m)
-    if dt_s is not None and dt_s > limit:
-        raise OptiprobeError(
-            f"time step {dt_s:g} s exceeds the explicit stability limit {limit:.4g} s",
-            allowed=f"dt_s <= {limit:.4g} s, or leave it unset",
-        )
-    if dt_s is None:
-        stages = _stages_for(max_step_s, limit)
-        dt = min(max_step_s, 0.9 * rkl2_factor(stages) * limit)
-    else:
-        stages, dt = 1, dt_s
-    probes, total_s = probe_arrays(plan, case, volume)
-    n_samples = max(
-        4, int(np.ceil(float(np.max(probes.active_length_m)) * 1000 * _SAMPLES_PER_MM))
+    forward = make_forward(
+        case, volume, plan, record_every_s=record_every_s, dt_s=dt_s, max_step_s=max_step_s
     )
-    source, inside = make_probe_source(
-        probes,
-        lambda t: conductivity(t, material),
-        lambda t: apparent_capacity(t, material),
-        shape=volume.grid.shape,
-        spacing_m=spacing_m,
-        n_samples=n_samples,
-        n_ring=_RING_POINTS,
-        body_c=case.environment.initial_temperature_c,
-        switch_width_s=dt,
-        # The exchange limiter uses the forward-Euler limit whatever the integrator, so the
-        # probe operator (and the physics) does not change with the step; its stiffness then
-        # stays inside RKL2's stability region (λ·dt <= 0.9·(s²+s−2)/4 < (s²+s−2)/2).
-        dt_s=limit,
-    )
-    if not bool(inside):
-        raise OptiprobeError(
-            SolverStatus.PROBE_OUTSIDE_GRID.message,
-            location="plan probes",
-            allowed="tips and active zones inside the case grid (a larger grid.margin_mm)",
-        )
-    options = {
-        "arterial_c": case.environment.arterial_temperature_c,
-        "source": source,
-        "fixed": _fixed(case, volume),
-    }
-    if stages == 1:
-        step = make_step(material, spacing_m, dt, **options)
-    else:
-        step = make_rkl2_step(material, spacing_m, dt, stages=stages, **options)
-    steps_per_record = max(1, round(record_every_s / dt))
-    n_records = int(np.ceil(total_s / (dt * steps_per_record)))
-    sensor_index = _sensor_index(case, volume)
-
-    structures = None
-    if volume.protected:
-        stacked = np.stack([volume.masks[n] for n in volume.protected])
-        structures = jnp.asarray(stacked.reshape(len(volume.protected), -1))
-
-    def chunk(state, _):
-        state = jax.lax.fori_loop(0, steps_per_record, lambda i, s: step(s), state)
-        t = temperature(state.h, material)
-        if structures is None:
-            return state, (t[sensor_index], jnp.zeros(0))
-        coldest = jnp.min(jnp.where(structures, t.reshape(1, -1), jnp.inf), axis=1)
-        return state, (t[sensor_index], coldest)
-
-    t0 = jnp.full(volume.grid.shape, case.environment.initial_temperature_c, jnp.float32)
-    state = ThermalState(enthalpy(t0, material), t0, jnp.asarray(0.0, jnp.float32))
-    final, records = jax.jit(lambda s: jax.lax.scan(chunk, s, None, length=n_records))(state)
-    t_final = np.asarray(temperature(final.h, material))
+    final, records = jax.jit(forward.run)(forward.probes)
+    t_final = np.asarray(temperature(final.h, forward.material))
     t_min = np.asarray(final.t_min)
     status = SolverStatus.OK if np.all(np.isfinite(t_final)) else SolverStatus.NON_FINITE
     sensors, coldest = (np.asarray(r) for r in records)
+    dt = forward.dt_s
     return ThermalResult(
         t_min_c=t_min,
         t_final_c=t_final,
-        sensor_times_s=(np.arange(n_records) + 1) * steps_per_record * dt,
+        sensor_times_s=(np.arange(forward.n_records) + 1) * forward.steps_per_record * dt,
         sensors_c={c.name: sensors[:, i] for i, c in enumerate(case.thermocouples)},
         structure_min_c={name: coldest[:, i] for i, name in enumerate(volume.protected)},
         status=status,
         dt_s=dt,
-        n_steps=n_records * steps_per_record,
-        stages=stages,
+        n_steps=forward.n_records * forward.steps_per_record,
+        stages=forward.stages,
     )
 
 
