@@ -176,7 +176,6 @@ def cylinder_problem_mm(dx_mm: float, offset_voxels: float) -> tuple[float, floa
 
     from optiprobe.thermal import sources
     from optiprobe.thermal.material import (
-        apparent_capacity,
         conductivity,
         enthalpy,
         temperature,
@@ -214,7 +213,7 @@ def cylinder_problem_mm(dx_mm: float, offset_voxels: float) -> tuple[float, floa
     source, _ = sources.make_probe_source(
         probes,
         lambda t: conductivity(t, mat),
-        lambda t: apparent_capacity(t, mat),
+        lambda t: mat.field("c_frozen"),
         shape=(n, n, nz),
         spacing_m=(dx, dx, dx),
         n_samples=nz * 4,
