@@ -5,7 +5,9 @@ simulated response is not yet smooth in the probe position. A scan of the covera
 voxel of tip motion shows steps of up to 0.03 per 0.1 voxel, in gel and in muscle, with forward
 Euler and with RKL2, although the probe source itself is smooth voxel by voxel for a fixed
 temperature field. Central differences therefore vary with the step (h = 0.05/0.1/0.2 voxel gave
-−0.068/−0.052/−0.084 against AD −0.030 in muscle). See docs/solver.md.
+−0.068/−0.052/−0.084 against AD −0.030 in muscle). Cause, found by ablation: the corners of the
+enthalpy-temperature relation (the mushy interval is narrower than a voxel near the probe, so the
+front advances as a staircase). See docs/solver.md.
 """
 
 from __future__ import annotations
