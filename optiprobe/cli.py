@@ -112,6 +112,13 @@ def simulate(
     case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="Plan file (YAML).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    allow_unsafe_paths: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsafe-paths",
+            help="Simulate even if a needle crosses a structure the case says to avoid.",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a plan with the thermal solver and evaluate the case's criteria.
 
@@ -120,7 +127,7 @@ def simulate(
     """
     from optiprobe.anatomy.voxelize import case_grid
     from optiprobe.case import load_plan
-    from optiprobe.validation import load_and_voxelize
+    from optiprobe.validation import load_and_voxelize, needle_path_problems
 
     try:
         case, volume = load_and_voxelize(case_path)
@@ -128,6 +135,18 @@ def simulate(
     except OptiprobeError as error:
         _print_error(error)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
+    for location, message in needle_path_problems(plan_, case, volume):
+        if not allow_unsafe_paths:
+            _print_error(
+                OptiprobeError(
+                    message,
+                    file=plan_path,
+                    location=location,
+                    allowed="a path keeping the clearance, or --allow-unsafe-paths to simulate it",
+                )
+            )
+            raise typer.Exit(EXIT_INPUT_ERROR)
+        _err.print(f"[bold yellow]warning:[/] {escape(message)}")
     from optiprobe.metrics import evaluate
     from optiprobe.outputs import write_simulation
     from optiprobe.thermal.simulate import simulate as run_simulation

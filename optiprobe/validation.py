@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from optiprobe.anatomy.voxelize import case_grid
 from optiprobe.anatomy.voxelize import voxelize as build_volume
-from optiprobe.case import Case, is_plan_file, load_case, load_plan, plan_case_path
+from optiprobe.case import Case, Plan, is_plan_file, load_case, load_plan, plan_case_path
 from optiprobe.errors import OptiprobeError
 
-__all__ = ["load_and_voxelize", "validate_file"]
+__all__ = ["load_and_voxelize", "needle_path_problems", "validate_file"]
 
 
 def load_and_voxelize(path: str | Path):
@@ -79,7 +81,65 @@ def _validate_plan(path: Path) -> str:
         load_plan(path, case, grid=case_grid(case))
     except OptiprobeError as error:
         raise _with_file(error, path) from None
+    problems = needle_path_problems(plan, case, build_volume(case))
+    if problems:
+        location, message = problems[0]
+        extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise OptiprobeError(
+            message + extra,
+            file=path,
+            location=location,
+            allowed="a path that keeps the clearance (move the entry or tip)",
+        )
     return (
-        f"plan {plan.name}: {count}; models, freeze durations, depths and tip positions "
-        f"checked against case {case.name} (access paths are not checked yet)"
+        f"plan {plan.name}: {count}; models, freeze durations, depths, tip positions and "
+        f"needle clearances checked against case {case.name} (entry windows and angles are not)"
     )
+
+
+def _forbidden(case: Case) -> dict[str, float]:
+    """Structure → clearance (mm) that needles must keep: ``avoid`` entries, and protected
+    structures not marked passable (clearance from ``avoid`` if listed there, else 0)."""
+    clearance = {a.structure: a.clearance_mm for a in case.access.avoid}
+    for protected in case.protected:
+        if not protected.needle_passable:
+            clearance.setdefault(protected.structure, 0.0)
+    return clearance
+
+
+def needle_path_problems(plan: Plan, case: Case, volume) -> list[tuple[str, str]]:
+    """(location, message) for each probe whose path from entry to tip comes closer to a
+    structure than allowed. Only the part of the path inside the grid is checked."""
+    from scipy import ndimage
+
+    grid = volume.grid
+    spacing = np.asarray(grid.spacing_mm)
+    distances = {
+        name: ndimage.distance_transform_edt(~volume.masks[name], sampling=spacing)
+        for name in _forbidden(case)
+        if name in volume.masks and volume.masks[name].any()
+    }
+    problems = []
+    for i, probe in enumerate(plan.probes):
+        tip, entry = np.asarray(probe.tip_mm), np.asarray(probe.entry_mm)
+        steps = max(2, int(np.linalg.norm(entry - tip) / (0.25 * spacing.min())))
+        points = tip + np.linspace(0.0, 1.0, steps)[:, None] * (entry - tip)
+        points = points[grid.contains(points)]
+        if len(points) == 0:
+            continue
+        index = np.clip(
+            np.rint(grid.world_to_index(points)).astype(int), 0, np.array(grid.shape) - 1
+        )
+        for name, field in distances.items():
+            closest = float(field[index[:, 0], index[:, 1], index[:, 2]].min())
+            required = _forbidden(case)[name]
+            if closest <= required:
+                where = "passes through" if closest == 0 else f"passes {closest:.1f} mm from"
+                label = probe.name or f"probe {i + 1}"
+                problems.append(
+                    (
+                        f"probes[{i}]",
+                        f"{label} {where} {name} (the case requires {required:g} mm clearance)",
+                    )
+                )
+    return problems

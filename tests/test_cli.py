@@ -173,3 +173,51 @@ def test_png_gets_ordinary_permissions(write_case, tmp_path):
     out = tmp_path / "case.png"
     assert _run("show", str(write_case()), "-o", str(out)).exit_code == 0
     assert out.stat().st_mode & 0o044  # readable by group/others under the usual umask
+
+
+def _l4_plan_text(tmp_path, **replacements) -> Path:
+    text = (SCENARIOS / "l4_reference_plan.yaml").read_text()
+    text = text.replace("case: l4_osteoblastic_posterior_wall.yaml", f"case: {L4}")
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    path = tmp_path / "plan.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_needle_through_the_dural_sac_is_refused(tmp_path):
+    plan = _l4_plan_text(
+        tmp_path,
+        **{
+            "tip_mm: [-3, 3, -3]": "tip_mm: [0, 22, -3]",
+            "entry_mm: [-45.6, 78.9, 13.3]": "entry_mm: [0, 84, 0]",
+        },
+    )
+    result = _run("validate", str(plan))
+    assert result.exit_code == 2
+    assert "probes[1]: P2_transpedicular_right passes through dural_sac" in result.output
+    result = _run("simulate", str(L4), str(plan), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "--allow-unsafe-paths" in result.output
+    assert not (tmp_path / "out").exists()  # nothing simulated, nothing written
+
+
+def test_clearance_is_measured_not_just_crossing():
+    from optiprobe.case import load_plan
+    from optiprobe.validation import load_and_voxelize, needle_path_problems
+
+    case, volume = load_and_voxelize(L4)
+    plan = load_plan(SCENARIOS / "l4_reference_plan.yaml")
+    assert needle_path_problems(plan, case, volume) == []  # reference plan keeps >= 3 mm
+    stricter = case.access.model_copy(
+        update={
+            "avoid": [
+                a.model_copy(update={"clearance_mm": 6.0}) if a.structure == "dural_sac" else a
+                for a in case.access.avoid
+            ]
+        }
+    )
+    problems = needle_path_problems(plan, case.model_copy(update={"access": stricter}), volume)
+    # P2 and P4 pass 5.7 mm from the sac (docs/scenarios.md): inside a 6 mm clearance.
+    assert [p[0] for p in problems] == ["probes[1]", "probes[3]"]
+    assert all("mm from dural_sac" in p[1] for p in problems)
