@@ -125,3 +125,24 @@ def test_cli_simulate_writes_outputs(gel, tmp_path):
     assert image.shape == volume.grid.shape
     header = (out / "sensors.csv").read_text().splitlines()[0]
     assert header == "time_s,near,far"
+
+
+def test_non_finite_field_is_reported_as_a_status(gel, monkeypatch):
+    """Traced code never raises: a NaN property reaches simulate's finiteness check."""
+    import dataclasses
+
+    import jax.numpy as jnp
+
+    from optiprobe.thermal import simulate as simulate_module
+
+    original = simulate_module.material_from_volume
+
+    def poisoned(volume):
+        material = original(volume)
+        return dataclasses.replace(material, k_unfrozen=material.k_unfrozen * jnp.nan)
+
+    monkeypatch.setattr(simulate_module, "material_from_volume", poisoned)
+    case, volume = gel
+    result = simulate(case, volume, _plan(freeze=(1.0,)))
+    assert result.status is SolverStatus.NON_FINITE
+    assert "NaN" in result.status.message
