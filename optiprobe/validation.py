@@ -114,9 +114,10 @@ def needle_path_problems(plan: Plan, case: Case, volume) -> list[tuple[str, str]
 
     grid = volume.grid
     spacing = np.asarray(grid.spacing_mm)
+    clearances = _forbidden(case)
     distances = {
         name: ndimage.distance_transform_edt(~volume.masks[name], sampling=spacing)
-        for name in _forbidden(case)
+        for name in clearances
         if name in volume.masks and volume.masks[name].any()
     }
     problems = []
@@ -132,7 +133,7 @@ def needle_path_problems(plan: Plan, case: Case, volume) -> list[tuple[str, str]
         )
         for name, field in distances.items():
             closest = float(field[index[:, 0], index[:, 1], index[:, 2]].min())
-            required = _forbidden(case)[name]
+            required = clearances[name]
             if closest <= required:
                 where = "passes through" if closest == 0 else f"passes {closest:.1f} mm from"
                 label = probe.name or f"probe {i + 1}"

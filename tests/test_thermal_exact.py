@@ -10,7 +10,6 @@ from optiprobe.thermal import sources
 from optiprobe.thermal.exact import cylinder_problem_mm, neumann_problem, uniform_material
 from optiprobe.thermal.material import (
     apparent_capacity,
-    conductivity,
     enthalpy,
     temperature,
 )
@@ -62,7 +61,6 @@ def test_energy_is_conserved_with_insulated_faces():
     dt = stable_explicit_dt(2.2 / 1.9e6, (dx, dx, dx))
     source, _ = sources.make_probe_source(
         probes,
-        lambda t: conductivity(t, mat),
         lambda t: apparent_capacity(t, mat),
         shape=(n, n, n),
         spacing_m=(dx, dx, dx),

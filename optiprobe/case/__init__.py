@@ -2,7 +2,6 @@
 
 from optiprobe.case.loading import (
     case_json_schema,
-    check_plan,
     is_plan_file,
     load_case,
     load_plan,
@@ -19,7 +18,6 @@ __all__ = [
     "Plan",
     "PlannedProbe",
     "case_json_schema",
-    "check_plan",
     "is_plan_file",
     "load_case",
     "load_plan",

@@ -22,7 +22,6 @@ from optiprobe.tissues import PROPERTY_NAMES, TISSUES
 
 __all__ = [
     "case_json_schema",
-    "check_plan",
     "is_plan_file",
     "load_case",
     "load_plan",
@@ -288,12 +287,6 @@ def plan_problems(
                 f"zone ({needed:.1f} mm from the tip): it would freeze outside the skin",
                 f"entry_mm at least {needed:.1f} mm from tip_mm",
             )
-
-
-def check_plan(plan: Plan, case: Case, *, file: str | Path | None = None) -> None:
-    """Raise the first problem of ``plan`` against ``case`` as an OptiprobeError."""
-    for loc, message, allowed in plan_problems(plan, case):
-        raise OptiprobeError(message, file=file, location=format_loc(loc), allowed=allowed)
 
 
 def case_json_schema() -> str:

@@ -176,7 +176,6 @@ def cylinder_problem_mm(dx_mm: float, offset_voxels: float) -> tuple[float, floa
 
     from optiprobe.thermal import sources
     from optiprobe.thermal.material import (
-        conductivity,
         enthalpy,
         temperature,
     )
@@ -212,7 +211,6 @@ def cylinder_problem_mm(dx_mm: float, offset_voxels: float) -> tuple[float, floa
     # End samples' stencils reach past the insulated z faces by design (``inside`` is False).
     source, _ = sources.make_probe_source(
         probes,
-        lambda t: conductivity(t, mat),
         lambda t: mat.field("c_frozen"),
         shape=(n, n, nz),
         spacing_m=(dx, dx, dx),

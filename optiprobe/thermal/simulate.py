@@ -23,7 +23,6 @@ from optiprobe.errors import OptiprobeError, SolverStatus
 from optiprobe.probes import get_probe_model
 from optiprobe.thermal.material import (
     Material,
-    conductivity,
     enthalpy,
     material_from_volume,
     temperature,
@@ -193,7 +192,6 @@ def make_forward(
     def build_source(probe_set: ProbeArrays):
         return make_probe_source(
             probe_set,
-            lambda t: conductivity(t, material),
             lambda t: frozen_capacity,
             shape=volume.grid.shape,
             spacing_m=spacing_m,

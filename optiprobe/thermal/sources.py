@@ -1,18 +1,19 @@
-"""Cryoprobes as smooth, conservative line heat sinks on the voxel grid (sub-voxel).
+"""Cryoprobes as smooth, conservative surface heat sinks on the voxel grid (sub-voxel).
 
 Each probe's active zone (from ``tip_offset`` to ``tip_offset + active_length`` behind the tip) is
-sampled at ``M`` points along its axis. A sample exchanges heat with the voxels around it through
-quadratic B-spline weights (27 voxels, weights sum to 1, continuously differentiable in the sample
-position): it reads the interpolated tissue temperature and returns the heat it extracts to the
-same voxels with the same weights, so energy is conserved and temperatures change smoothly when a
-tip moves by a fraction of a voxel (the immersed-boundary idea of Peskin, Acta Numerica 2002).
+sampled on its *surface*: rings of points at the probe radius along the zone. A surface point
+exchanges heat with the voxels around it through quadratic B-spline weights (27 voxels, weights
+sum to 1, continuously differentiable in the point's position): it reads the interpolated tissue
+temperature and returns the heat it extracts to the same voxels with the same weights, so energy
+is conserved and the source changes smoothly when a tip moves by a fraction of a voxel (the
+immersed-boundary idea of Peskin, Acta Numerica 2002).
 
-The heat a sample extracts is ``G′ Δs (T_tissue − T_probe)``, with the line conductance of
-conduction through the frozen annulus between the probe surface (radius r_p) and the radius the
-kernel averages over, r_k = c·Δx: ``G′ = 2π k / ln(r_k / r_p)`` (the "well index" of reservoir
-simulation, Peaceman, SPE J 1978;18:183). ``c`` is a property of the kernel, calibrated once
-against the exact steady frozen radius around a long cylinder (``exact.steady_cylinder_front_m``);
-the probe's own parameters are its effective surface temperature and cool-down ramp.
+The heat a point extracts is ``h A (T_tissue − T_probe)`` with a stiff surface heat-transfer
+coefficient ``h`` (:data:`SURFACE_HTC_W_M2K`), so the surface behaves as the prescribed
+temperature; sampling the surface rather than the axis puts the cold boundary at the physical
+radius (an axis-only sink acted like a thinner probe: 13–20 % short of the exact steady frozen
+radius, see ``docs/solver.md``). The probe's own parameters are its surface temperature, cool-down
+ramp and optional power cap.
 """
 
 from __future__ import annotations
@@ -144,7 +145,6 @@ def _power_cap(extracted: jax.Array, max_power_w: jax.Array) -> jax.Array:
 
 def make_probe_source(
     probes: ProbeArrays,
-    conductivity_fn,
     capacity_fn,
     *,
     shape: tuple[int, int, int],
@@ -158,10 +158,9 @@ def make_probe_source(
 ):
     """Return ``source(temperature, time) -> W/m³`` for the probes, and whether all are inside.
 
-    ``conductivity_fn(T) -> k`` gives the voxel conductivity used in G′ (frozen tissue around a
-    working probe) and ``capacity_fn(T) -> dH/dT`` the apparent heat capacity. The exchange is
+    ``capacity_fn(T) -> J/m³/K`` gives the heat capacity the exchange limiter uses. The exchange is
     integrated exactly over a step of ``dt_s`` for a neighbourhood relaxing at rate
-    λ = Σ G′Δs w / (C V): the heat returned is ``G′Δs ΔT (1 − e^{−λ dt}) / (λ dt)``, which equals
+    λ = Σ h A w / (C V): the heat returned is ``h A ΔT (1 − e^{−λ dt}) / (λ dt)``, which equals
     the explicit flux when λ dt is small and never overshoots the probe temperature when it is
     large, so the conductance does not limit the time step. Geometry is evaluated once.
     """
