@@ -8,6 +8,7 @@ inside the commands that need them, so ``--help`` and ``validate`` answer quickl
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -152,12 +153,12 @@ def simulate(
     from optiprobe.thermal.simulate import simulate as run_simulation
 
     shape = "×".join(map(str, volume.grid.shape))
-    with _err.status(f"simulating {len(plan_.probes)} probes on a {shape} grid (compiling first)"):
-        try:
-            result = run_simulation(case, volume, plan_)
-        except OptiprobeError as error:
-            _print_error(error)
-            raise typer.Exit(EXIT_INPUT_ERROR) from None
+    try:
+        with _simulation_progress(f"{len(plan_.probes)} probes, {shape} grid") as progress:
+            result = run_simulation(case, volume, plan_, progress=progress)
+    except OptiprobeError as error:
+        _print_error(error)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
     evaluation = evaluate(case, volume, result, plan_name=plan_.name)
     write_simulation(out, volume, result, evaluation)
     _print_evaluation(evaluation)
@@ -171,6 +172,28 @@ def simulate(
         _err.print(f"[bold red]solver status {result.status.name}:[/] {result.status.message}")
         raise typer.Exit(EXIT_INTERNAL)
     raise typer.Exit(EXIT_OK if evaluation.passed else EXIT_CRITERIA_FAILED)
+
+
+@contextmanager
+def _simulation_progress(what: str):
+    """A progress bar over simulated time on stderr; yields the ``progress(done_s, total_s)``
+    callback that :func:`optiprobe.thermal.simulate.simulate` calls."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("simulating {task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[minutes]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=_err, transient=True) as bar:
+        task = bar.add_task(escape(what), total=None, minutes="compiling")
+
+        def progress(done_s: float, total_s: float) -> None:
+            minutes = f"{done_s / 60:.1f} / {total_s / 60:.1f} min simulated"
+            bar.update(task, completed=done_s, total=total_s, minutes=minutes)
+
+        yield progress
 
 
 def _print_evaluation(evaluation) -> None:

@@ -146,3 +146,21 @@ def test_non_finite_field_is_reported_as_a_status(gel, monkeypatch):
     result = simulate(case, volume, _plan(freeze=(1.0,)))
     assert result.status is SolverStatus.NON_FINITE
     assert "NaN" in result.status.message
+
+
+def test_progress_reports_simulated_time_without_changing_the_result(gel):
+    """A run cut into pieces for progress reporting gives the same fields as one piece."""
+    case, volume = gel
+    calls = []
+    pieced = simulate(
+        case, volume, _plan(), progress=lambda done, total: calls.append((done, total))
+    )
+    whole = simulate(case, volume, _plan())
+    done = [d for d, _ in calls]
+    assert len(calls) >= 10
+    assert np.all(np.diff(done) > 0)
+    assert done[-1] == pytest.approx(calls[-1][1])  # ends at the total
+    assert calls[-1][1] >= 3 * 60  # 2 min freeze + 1 min thaw
+    np.testing.assert_allclose(pieced.t_min_c, whole.t_min_c, atol=1e-4)
+    np.testing.assert_allclose(pieced.sensors_c["near"], whole.sensors_c["near"], atol=1e-4)
+    assert len(pieced.sensor_times_s) == len(pieced.sensors_c["near"])

@@ -155,10 +155,14 @@ class Forward:
     ``run`` is a pure JAX function of the probe arrays (tips, entries, freeze windows, …) and
     of ``data`` (the grid-sized inputs), so it can be jitted, vmapped and differentiated; each
     recording chunk is checkpointed, so reverse mode keeps one state per chunk rather than one
-    per step.
+    per step. ``advance(state, probes, data, records)`` runs ``records`` chunks from ``state``
+    (``initial(data)`` is the resting state), so a long run can be cut into pieces that report
+    progress.
     """
 
     run: Callable
+    advance: Callable
+    initial: Callable
     probes: ProbeArrays
     data: ForwardData
     material: Material
@@ -232,7 +236,8 @@ def make_forward(
             dt_s=limit,
         )
 
-    def run(probe_set: ProbeArrays, data: ForwardData):
+    def advance(state: ThermalState, probe_set: ProbeArrays, data: ForwardData, records: int):
+        """Run ``records`` recording chunks from ``state`` (``records`` is static)."""
         material = data.material
         source, _ = build_source(probe_set, material)
         options = {
@@ -252,9 +257,14 @@ def make_forward(
             cold = jnp.where(data.structures, t.reshape(1, -1), jnp.inf)
             return state, (t[data.sensor_index], jnp.min(cold, axis=1, initial=jnp.inf))
 
+        return jax.lax.scan(chunk, state, None, length=records)
+
+    def initial(data: ForwardData) -> ThermalState:
         t0 = jnp.full(shape, body_c, jnp.float32)
-        state = ThermalState(enthalpy(t0, material), t0, jnp.asarray(0.0, jnp.float32))
-        return jax.lax.scan(chunk, state, None, length=n_records)
+        return ThermalState(enthalpy(t0, data.material), t0, jnp.asarray(0.0, jnp.float32))
+
+    def run(probe_set: ProbeArrays, data: ForwardData):
+        return advance(initial(data), probe_set, data, n_records)
 
     def all_inside(probe_set: ProbeArrays):
         points, _ = sample_points(probe_set, jnp.asarray(spacing_m), n_samples, _RING_POINTS)
@@ -267,7 +277,9 @@ def make_forward(
             location="plan probes",
             allowed="tips and active zones inside the case grid (a larger grid.margin_mm)",
         )
-    return Forward(run, probes, data, material, dt, stages, steps_per_record, n_records)
+    return Forward(
+        run, advance, initial, probes, data, material, dt, stages, steps_per_record, n_records
+    )
 
 
 def simulate(
@@ -278,12 +290,16 @@ def simulate(
     record_every_s: float = 10.0,
     dt_s: float | None = None,
     max_step_s: float = 5.0,
+    progress: Callable[[float, float], None] | None = None,
 ) -> ThermalResult:
     """Simulate ``plan`` on ``volume`` (the voxelised ``case``) through the whole protocol.
 
     By default the time integrator is RKL2 super-time-stepping with steps of about
     ``max_step_s`` seconds (as many stages as that needs for stability); ``dt_s`` instead runs
     plain forward Euler at that step, which must respect the explicit stability limit.
+    ``progress(simulated_s, total_s)``, if given, is called as the run advances (about 25
+    times, or once per record when their count has no suitable divisor; every piece runs the
+    same compiled program, so this costs no extra compilation).
 
     Raises
     ------
@@ -294,7 +310,19 @@ def simulate(
     forward = make_forward(
         case, volume, plan, record_every_s=record_every_s, dt_s=dt_s, max_step_s=max_step_s
     )
-    final, records = jax.jit(forward.run)(forward.probes, forward.data)
+    pieces = _pieces(forward.n_records, progress is not None)
+    advance = jax.jit(forward.advance, static_argnums=3)
+    state = jax.jit(forward.initial)(forward.data)
+    total_s = forward.n_records * forward.steps_per_record * forward.dt_s
+    parts = []
+    for done, size in pieces:
+        state, part = advance(state, forward.probes, forward.data, size)
+        parts.append(part)
+        if progress is not None:
+            jax.block_until_ready(state)
+            progress((done + size) * forward.steps_per_record * forward.dt_s, total_s)
+    final = state
+    records = tuple(np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(2))
     t_final = np.asarray(temperature(final.h, forward.material))
     t_min = np.asarray(final.t_min)
     status = SolverStatus.OK if np.all(np.isfinite(t_final)) else SolverStatus.NON_FINITE
@@ -311,6 +339,20 @@ def simulate(
         n_steps=forward.n_records * forward.steps_per_record,
         stages=forward.stages,
     )
+
+
+def _pieces(n_records: int, split: bool) -> list[tuple[int, int]]:
+    """(first record, count) of each piece of the run: one piece, or about 25 equal ones.
+
+    Pieces all have the same size (a divisor of ``n_records``) so that one compiled program
+    runs them all.
+    """
+    if not split:
+        return [(0, n_records)]
+    size = max(
+        d for d in range(1, n_records + 1) if n_records % d == 0 and d <= max(1, n_records // 25)
+    )
+    return [(start, size) for start in range(0, n_records, size)]
 
 
 def _sensor_index(case: Case, volume: Volume):
