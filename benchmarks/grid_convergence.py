@@ -1,11 +1,11 @@
 """Grid convergence on the anatomy (issue #4: isotherms at 1 mm vs 0.5 mm differ by <= 0.5 mm).
 
-The L4 case with the reference plan's four probes, one 3-minute freeze (a full 28-minute protocol
-at 0.5 mm takes about 20 minutes on 2 cores), simulated at 1 mm and 0.5 mm. Each isotherm's
+The L4 case with the reference plan's four probes, simulated at 1 mm and 0.5 mm, for one
+3-minute freeze and for the full 10-8-10 min protocol. Each isotherm's
 position is summarised by the radius of the sphere of equal volume (r = (3V/4π)^⅓), and by the
 minimum ice margin beyond the tumour. Writes ``results/validation/grid_convergence.json``.
 
-    uv run python benchmarks/grid_convergence.py      # about 3 minutes
+    uv run python benchmarks/grid_convergence.py      # about 8 minutes
 """
 
 from __future__ import annotations
@@ -24,13 +24,16 @@ from optiprobe.thermal.simulate import simulate
 ISOTHERMS_C = (0.0, -20.0, -40.0)
 
 
-def _run(spacing_mm: float) -> dict:
+def _run(spacing_mm: float, minutes: float | None) -> dict:
+    """One run at ``spacing_mm``: a single freeze of ``minutes``, or the full protocol (None)."""
     base = load_case(ROOT / "scenarios" / "l4_osteoblastic_posterior_wall.yaml")
     case = base.model_copy(
         update={"grid": base.grid.model_copy(update={"spacing_mm": spacing_mm})}
     )
     volume = voxelize(case)
-    plan = _short_plan(load_plan(ROOT / "scenarios" / "l4_reference_plan.yaml", case), case, 3.0)
+    plan = load_plan(ROOT / "scenarios" / "l4_reference_plan.yaml", case)
+    if minutes is not None:
+        plan = _short_plan(plan, case, minutes)
     start = time.perf_counter()
     result = simulate(case, volume, plan)
     row = {
@@ -48,25 +51,30 @@ def _run(spacing_mm: float) -> dict:
     return row
 
 
-def main() -> None:
-    coarse, fine = _run(1.0), _run(0.5)
+def _compare(minutes: float | None, workload: str) -> dict:
+    coarse, fine = _run(1.0, minutes), _run(0.5, minutes)
     differences = {
         f"radius_{iso:g}c_mm": round(
             fine[f"radius_{iso:g}c_mm"] - coarse[f"radius_{iso:g}c_mm"], 3
         )
         for iso in ISOTHERMS_C
     }
+    print(workload, coarse, fine, differences, sep="\n")
+    return {"workload": workload, "runs": [coarse, fine], "fine_minus_coarse": differences}
+
+
+def main() -> None:
     write_json(
         ROOT / "results" / "validation" / "grid_convergence.json",
         {
-            "workload": "L4 + reference plan, one 3 min freeze",
             "target_mm": 0.5,
-            "runs": [coarse, fine],
-            "fine_minus_coarse": differences,
+            "comparisons": [
+                _compare(3.0, "L4 + reference plan, one 3 min freeze"),
+                _compare(None, "L4 + reference plan, full 10-8-10 min protocol"),
+            ],
             "machine": machine(),
         },
     )
-    print(coarse, fine, differences, sep="\n")
 
 
 if __name__ == "__main__":
