@@ -148,7 +148,7 @@ def simulate(
             )
             raise typer.Exit(EXIT_INPUT_ERROR)
         _err.print(f"[bold yellow]warning:[/] {escape(message)}")
-    from optiprobe.metrics import evaluate
+    from optiprobe.metrics import evaluate, plan_models_calibrated
     from optiprobe.outputs import write_simulation
     from optiprobe.thermal.simulate import simulate as run_simulation
 
@@ -159,14 +159,24 @@ def simulate(
     except OptiprobeError as error:
         _print_error(error)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    evaluation = evaluate(case, volume, result, plan_name=plan_.name)
+    calibrated = plan_models_calibrated(case, plan_)
+    evaluation = evaluate(case, volume, result, plan_name=plan_.name, models_calibrated=calibrated)
     write_simulation(out, volume, result, evaluation)
     _print_evaluation(evaluation)
     verdict = "every limit holds" if evaluation.passed else "[bold red]limits fail[/]"
-    _out.print(
-        f"{verdict}. Caution: the probe cooling laws are not yet calibrated to gel data "
-        "(issue #4), so these temperatures are not validated."
-    )
+    if calibrated:
+        caution = (
+            "Probe models fitted to gel data (Littrup 2009); arrays of 3-4 probes reach 4-6 mm "
+            "less lethal cold than measured in gel (docs/validation.md), so keep thermocouples "
+            "on protected structures."
+        )
+    else:
+        caution = (
+            "Caution: a probe model of this plan is not calibrated to gel data (17 G or "
+            "user-defined), so these temperatures are not validated and the plan is not "
+            "verified."
+        )
+    _out.print(f"{verdict}. {caution}")
     _out.print(f"wrote {escape(str(out))}/ (t_min.nii.gz, sensors.csv, metrics.json, …)")
     if result.status.name != "OK":
         _err.print(f"[bold red]solver status {result.status.name}:[/] {result.status.message}")

@@ -54,6 +54,11 @@ class ProbeModel:
     source: str
     calibration: str
 
+    @property
+    def calibrated(self) -> bool:
+        """True when the cooling law was fitted to gel measurements with the 3-D solver."""
+        return self.calibration.startswith(_FITTED_PREFIX)
+
     def __post_init__(self) -> None:
         if not 0.3 <= self.diameter_mm <= 6.0:
             raise ValueError(
@@ -76,11 +81,14 @@ _GEOMETRY_ESTIMATE = (
 _MEASURED_SURFACE_C = -145.0
 
 
+_FITTED_PREFIX = "fitted with the 3-D solver: "
+
+
 def _fitted(model: str, predicted: str, single: str) -> str:
     return (
-        f"surface {_MEASURED_SURFACE_C:g} °C (measured) with the power cap fitted to the "
-        f"single-probe -30 °C diameter of Littrup 2009 in 39 °C agar ({single}, 15 min, 1 mm "
-        f"grid); held-out 2/3/4-probe diameters off by {predicted} mm "
+        f"{_FITTED_PREFIX}surface {_MEASURED_SURFACE_C:g} °C (measured) with the power cap "
+        f"fitted to the single-probe -30 °C diameter of Littrup 2009 in 39 °C agar ({single}, "
+        f"15 min, 1 mm grid); held-out 2/3/4-probe diameters off by {predicted} mm "
         f"(benchmarks/calibrate_probes.py --model {model}; results/calibration/{model}.json)"
     )
 

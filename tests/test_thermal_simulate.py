@@ -113,10 +113,11 @@ def test_cli_simulate_writes_outputs(gel, tmp_path):
         app, ["simulate", str(case_file), str(plan_file), "--out", str(out)]
     )
     assert result.exit_code in (0, 1), result.output
-    assert "not yet calibrated" in " ".join(result.output.split())
+    assert "fitted to gel data" in " ".join(result.output.split())
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["solver"]["status"] == "OK"
-    assert metrics["verified"] is False  # never verified while probe models are uncalibrated
+    assert metrics["probe_models_calibrated"] is True  # cryo-2.4mm is fitted to Littrup 2009
+    assert metrics["verified"] is metrics["all_limits_pass"]
     assert {row["criterion"].split(" (")[0] for row in metrics["criteria"]} >= {"ice margin"}
     image = nib.load(str(out / "t_min.nii.gz"))
     # RAS affine on disk; converting back gives the grid's LPS affine.
@@ -164,3 +165,25 @@ def test_progress_reports_simulated_time_without_changing_the_result(gel):
     np.testing.assert_allclose(pieced.t_min_c, whole.t_min_c, atol=1e-4)
     np.testing.assert_allclose(pieced.sensors_c["near"], whole.sensors_c["near"], atol=1e-4)
     assert len(pieced.sensor_times_s) == len(pieced.sensors_c["near"])
+
+
+def test_only_gel_fitted_catalogue_models_count_as_calibrated(gel):
+    from optiprobe.metrics import plan_models_calibrated
+
+    case, _ = gel
+    assert plan_models_calibrated(case, _plan())  # cryo-2.4mm
+    sphere = Plan(
+        probes=[{"model": "cryo-17g-sphere", "tip_mm": (0, 0, -22), "entry_mm": (0, 0, 38)}]
+    )
+    assert not plan_models_calibrated(case, sphere)
+    data = case.model_dump()
+    data["probes"]["models"] = [
+        {
+            "name": "cryo-2.4mm",
+            "diameter_mm": 2.4,
+            "active_length_mm": 40,
+            "cooling": {"temperature_c": -150, "ramp_s": 10},
+        }
+    ]
+    custom = type(case).model_validate(data)
+    assert not plan_models_calibrated(custom, _plan())  # a user model reusing the name

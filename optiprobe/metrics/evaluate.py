@@ -49,8 +49,8 @@ class Evaluation:
     """All criteria of a case for one simulated plan, plus descriptive statistics.
 
     ``computed_by_solver`` says the numbers come from a finished full simulation;
-    ``probe_models_calibrated`` is False until the catalogue is fitted to gel data, and a plan
-    is only *verified* when both hold and every limit passes.
+    ``probe_models_calibrated`` is True only when every probe model of the plan was fitted to gel
+    data, and a plan is only *verified* when both hold and every limit passes.
     """
 
     case: str
@@ -83,6 +83,20 @@ class Evaluation:
             "criteria": rows,
             "statistics": self.statistics,
         }
+
+
+def plan_models_calibrated(case: Case, plan) -> bool:
+    """True when every probe of ``plan`` uses a catalogue model fitted to gel data.
+
+    A user-defined model (even one reusing a catalogue name) and the 17 G models are not.
+    """
+    from optiprobe.probes import CATALOGUE
+
+    custom = {m.name for m in case.probes.models if not isinstance(m, str)}
+    return bool(plan.probes) and all(
+        p.model not in custom and p.model in CATALOGUE and CATALOGUE[p.model].calibrated
+        for p in plan.probes
+    )
 
 
 def ice_margins_mm(t_min_c: np.ndarray, tumor: np.ndarray, spacing_mm, isotherm_c: float):
@@ -155,8 +169,14 @@ def _structure_rows(case: Case, volume: Volume, result) -> list[Row]:
     return rows
 
 
-def evaluate(case: Case, volume: Volume, result, *, plan_name: str) -> Evaluation:
-    """Every criterion of ``case`` for a :class:`~optiprobe.thermal.simulate.ThermalResult`."""
+def evaluate(
+    case: Case, volume: Volume, result, *, plan_name: str, models_calibrated: bool = False
+) -> Evaluation:
+    """Every criterion of ``case`` for a :class:`~optiprobe.thermal.simulate.ThermalResult`.
+
+    ``models_calibrated`` (see :func:`plan_models_calibrated`) says whether every probe model of
+    the plan was fitted to gel data; the result can only count as verified when it is.
+    """
     t_min = result.t_min_c
     rows: list[Row] = []
     for spec in case.objectives:
@@ -176,5 +196,5 @@ def evaluate(case: Case, volume: Volume, result, *, plan_name: str) -> Evaluatio
         tuple(rows),
         statistics,
         computed_by_solver=result.status.name == "OK",
-        probe_models_calibrated=False,  # the catalogue is not yet fitted to gel data (issue #4)
+        probe_models_calibrated=models_calibrated,
     )
