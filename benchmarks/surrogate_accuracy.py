@@ -1,0 +1,260 @@
+"""Held-out accuracy of the surrogate against the solver (issue #5).
+
+Random plans the calibration never saw (it uses uniform blocks only), on four anatomical
+scenarios (bone: L4 blastic, acetabulum lytic; soft tissue: femur with soft-tissue extension,
+sacrum mixed): 1-6 probes of any catalogue model, parallel-ish needles from the case's first
+access window (tilt ≤ 10°), probe spacings 5-25 mm, freezes of 3-15 min per cycle of the
+10-8-10 protocol. Each plan is simulated with the full solver at 1 mm and predicted by the
+surrogate on every voxel centre.
+
+Measured (targets in brackets):
+* 0 °C and −40 °C isotherm surfaces: distance between solver and surrogate surfaces (both
+  directions pooled, sub-voxel; voxels within 2 mm of a needle are not tissue and are skipped)
+  [mean ≤ 1.0 mm, 95th percentile ≤ 2.0 mm];
+* protected-structure voxels where the solver reads 0-25 °C: |surrogate − solver| [MAE ≤ 1.5 °C];
+* structures the solver puts below their limit while the surrogate does not [none].
+
+Each plan's result is written atomically to ``results/surrogate/heldout/`` and reused while the
+solver fingerprint is unchanged; the summary goes to ``results/surrogate/accuracy.json`` and the
+parity plots to ``docs/img/surrogate_parity.png``.
+
+    uv run python benchmarks/surrogate_accuracy.py [--plans-per-scenario 12]   # ~15 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+
+import jax
+import numpy as np
+from _results import ROOT, machine, write_json
+
+from optiprobe.case import Plan
+from optiprobe.errors import OptiprobeError
+from optiprobe.probes import CATALOGUE
+from optiprobe.surrogate.accuracy import isotherm_distances, needle_voxels
+from optiprobe.surrogate.model import load_surrogate, probe_set, volume_query
+from optiprobe.thermal.simulate import simulate
+from optiprobe.validation import load_and_voxelize
+
+SCENARIOS = (
+    "l4_osteoblastic_posterior_wall",
+    "acetabulum_lytic_sciatic",
+    "femur_lytic_soft_tissue_extension",
+    "sacrum_mixed_soft_tissue",
+)
+OUT = ROOT / "results" / "surrogate" / "heldout"
+MAX_PROBES = 6
+
+
+def _unit(v):
+    return v / np.linalg.norm(v)
+
+
+def random_plan(case, volume, rng) -> Plan:
+    """A random plan around the tumour (see the module docstring for the ranges)."""
+    direction = _unit(np.asarray(case.access.windows[0].direction, dtype=float))
+    tilt = rng.normal(size=3)
+    tilt -= tilt @ direction * direction
+    angle = np.deg2rad(rng.uniform(0, 10))
+    direction = _unit(direction + np.tan(angle) * _unit(tilt))
+    e1 = _unit(np.cross(direction, [1.0, 0, 0] if abs(direction[0]) < 0.9 else [0, 1.0, 0]))
+    e2 = np.cross(direction, e1)
+    n = int(rng.integers(1, MAX_PROBES + 1))
+    offsets = [rng.uniform(-3, 3, size=2)]
+    while len(offsets) < n:
+        anchor = offsets[rng.integers(len(offsets))]
+        step = rng.uniform(5, 25)
+        theta = rng.uniform(0, 2 * np.pi)
+        candidate = anchor + step * np.array([np.cos(theta), np.sin(theta)])
+        if min(np.linalg.norm(candidate - o) for o in offsets) >= 5.0:
+            offsets.append(candidate)
+    centre = volume.centroid_mm(case.tumor.name)
+    probes = []
+    for offset in offsets:
+        model = CATALOGUE[str(rng.choice(sorted(CATALOGUE)))]
+        middle = model.tip_offset_mm + model.active_length_mm / 2
+        depth = rng.uniform(-5, 5)
+        tip = centre + offset[0] * e1 + offset[1] * e2 + (middle + depth) * direction
+        probes.append(
+            {
+                "model": model.name,
+                "tip_mm": tip.round(2).tolist(),
+                "entry_mm": (tip - 90.0 * direction).round(2).tolist(),
+                "freeze_min": rng.uniform(3, 15, size=2).round(1).tolist(),
+            }
+        )
+    return Plan(probes=probes)
+
+
+def _save_atomic(path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(handle, "w") as stream:
+        stream.write(text)
+    os.replace(temporary, path)
+
+
+def evaluate_plan(case, volume, plan, surrogate, predict, query) -> dict:
+    result = simulate(case, volume, plan)
+    solver = result.t_min_c
+    field = np.asarray(predict(probe_set(plan, case, surrogate, pad_to=MAX_PROBES), query))
+    field = field.reshape(volume.grid.shape)
+    tips = np.array([p.tip_mm for p in plan.probes])
+    entries = np.array([p.entry_mm for p in plan.probes])
+    exclude = needle_voxels(volume.grid, tips, entries)
+    row = {"probes": plan.model_dump(mode="json")["probes"], "isotherms": {}, "structures": []}
+    for level in (0.0, -40.0):
+        d = isotherm_distances(solver, field, level, volume.grid.spacing_mm, exclude)
+        row["isotherms"][f"{level:g}"] = d.round(3).tolist()
+    for spec in case.protected:
+        mask = volume.masks[spec.structure]
+        s, p = solver[mask], field[mask]
+        window = (s >= 0) & (s <= 25)
+        row["structures"].append(
+            {
+                "name": spec.structure,
+                "limit_c": spec.min_temperature_c,
+                "solver_min_c": round(float(s.min()), 2),
+                "surrogate_min_c": round(float(p.min()), 2),
+                "errors_0_25c": np.abs(p[window] - s[window]).round(3).tolist(),
+            }
+        )
+    rng = np.random.default_rng(len(tips))
+    cold = np.argwhere((solver < 30) & ~exclude)
+    pick = cold[rng.choice(len(cold), size=min(400, len(cold)), replace=False)]
+    row["parity"] = {
+        "solver": solver[tuple(pick.T)].round(2).tolist(),
+        "surrogate": field[tuple(pick.T)].round(2).tolist(),
+    }
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--plans-per-scenario", type=int, default=12)
+    args = parser.parse_args()
+    surrogate = load_surrogate()
+    digest = surrogate.fingerprint["total"]
+    predict = jax.jit(surrogate.temperature)
+    rows = []
+    for s_index, name in enumerate(SCENARIOS):
+        case, volume = load_and_voxelize(ROOT / "scenarios" / f"{name}.yaml")
+        query = volume_query(volume, surrogate)
+        rng = np.random.default_rng(1000 + s_index)
+        done = 0
+        while done < args.plans_per_scenario:
+            plan = random_plan(case, volume, rng)
+            path = OUT / f"{name}__{done:02d}.json"
+            if path.exists():
+                cached = json.loads(path.read_text())
+                if cached.get("fingerprint") == digest:
+                    rows.append(cached)
+                    done += 1
+                    continue
+            try:
+                row = evaluate_plan(case, volume, plan, surrogate, predict, query)
+            except OptiprobeError:  # an active zone left the grid: draw another plan
+                continue
+            row |= {"scenario": name, "fingerprint": digest}
+            _save_atomic(path, json.dumps(row))
+            rows.append(row)
+            done += 1
+            print(f"{name} plan {done}: {len(plan.probes)} probes", flush=True)
+    summarise(rows)
+
+
+def summarise(rows: list[dict]) -> dict:
+    pooled = {
+        level: np.concatenate([np.asarray(r["isotherms"][level]) for r in rows])
+        for level in ("0", "-40")
+    }
+    errors = np.concatenate(
+        [np.asarray(s["errors_0_25c"]) for r in rows for s in r["structures"]] or [np.zeros(0)]
+    )
+    misses, false_alarms = [], 0
+    for r in rows:
+        for s in r["structures"]:
+            below_solver = s["solver_min_c"] < s["limit_c"]
+            below_surrogate = s["surrogate_min_c"] < s["limit_c"]
+            if below_solver and not below_surrogate:
+                misses.append({"scenario": r["scenario"], "structure": s["name"]} | s)
+            false_alarms += int(below_surrogate and not below_solver)
+    for miss in misses:
+        miss.pop("errors_0_25c", None)
+    summary = {
+        "plans": len(rows),
+        "scenarios": sorted({r["scenario"] for r in rows}),
+        "probe_counts": sorted({len(r["probes"]) for r in rows}),
+        "isotherm_distance_mm": {
+            level: {
+                "mean": round(float(d.mean()), 3),
+                "p95": round(float(np.percentile(d, 95)), 3),
+                "crossings": len(d),
+            }
+            for level, d in pooled.items()
+        },
+        "structure_mae_c_where_solver_0_25": round(float(errors.mean()), 3)
+        if len(errors)
+        else None,
+        "structure_points_0_25": len(errors),
+        "missed_limit_violations": misses,
+        "false_alarms": false_alarms,
+        "per_scenario": {
+            name: {
+                level: round(
+                    float(
+                        np.mean(
+                            np.concatenate(
+                                [r["isotherms"][level] for r in rows if r["scenario"] == name]
+                            )
+                        )
+                    ),
+                    3,
+                )
+                for level in ("0", "-40")
+            }
+            for name in sorted({r["scenario"] for r in rows})
+        },
+        "targets": {"mean_mm": 1.0, "p95_mm": 2.0, "structure_mae_c": 1.5, "misses": 0},
+        "machine": machine(),
+    }
+    write_json(ROOT / "results" / "surrogate" / "accuracy.json", summary)
+    _parity_plot(rows)
+    print(json.dumps({k: v for k, v in summary.items() if k != "machine"}, indent=1))
+    return summary
+
+
+def _parity_plot(rows: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    solver = np.concatenate([r["parity"]["solver"] for r in rows])
+    surrogate = np.concatenate([r["parity"]["surrogate"] for r in rows])
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+    axes[0].scatter(solver, surrogate, s=2, alpha=0.3)
+    axes[0].plot([-150, 40], [-150, 40], "k--", lw=1)
+    axes[0].set_xlabel("solver minimum temperature (°C)")
+    axes[0].set_ylabel("surrogate minimum temperature (°C)")
+    axes[0].set_title(f"Held-out voxels ({len(rows)} plans)")
+    for level, color in (("0", "tab:blue"), ("-40", "tab:red")):
+        d = np.concatenate([r["isotherms"][level] for r in rows])
+        axes[1].hist(np.clip(d, 0, 6), bins=60, histtype="step", color=color, label=f"{level} °C")
+    axes[1].axvline(1.0, color="grey", ls=":", label="1 mm")
+    axes[1].set_xlabel("distance between solver and surrogate isotherm (mm, clipped at 6)")
+    axes[1].set_ylabel("isotherm crossings")
+    axes[1].legend()
+    figure.tight_layout()
+    path = ROOT / "docs" / "img" / "surrogate_parity.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    os.chmod(path, 0o644)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""The surrogate: minimum temperature at query points for a set of probes, in JAX.
+
+For each probe and each query point the single-probe *cold potential* V is read from the fitted
+isotherm shells of the probe's model, the point's medium class and the probe's equivalent freeze
+time; potentials of all probes add, are capped at the probe surface's, and the point's medium
+turns the total back into a temperature (see docs/surrogate.md for the physics and the
+measured accuracy). Everything is a pure function of arrays: ``jax.jit``, ``jax.vmap`` over a
+batch of plans and ``jax.grad`` with respect to tips, entries and freeze durations all work.
+
+Loading checks the artefact's fingerprint against the current solver code, tissue table and
+probe catalogue and refuses a stale surrogate (:class:`StaleSurrogateError`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optiprobe.errors import OptiprobeError
+from optiprobe.surrogate import medium as med
+from optiprobe.surrogate.fingerprint import fingerprint
+
+__all__ = [
+    "ProbeSet",
+    "Query",
+    "StaleSurrogateError",
+    "Surrogate",
+    "load_surrogate",
+    "make_query",
+    "probe_set",
+    "volume_query",
+]
+
+ARTEFACT = Path(__file__).resolve().parent / "data" / "surrogate.npz"
+# The potential is capped (smoothly) at that of this temperature: tissue cannot get colder than
+# the probe surface (−145 °C for the argon probes).
+DEFAULT_GAMMA = 0.65
+COLDEST_C = -145.0
+# Beyond the warmest level (36 °C) the potential falls to zero over this distance (mm).
+TAIL_MM = 6.0
+
+
+class StaleSurrogateError(OptiprobeError):
+    """The surrogate was calibrated on a different solver, tissue table or probe catalogue."""
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class ProbeSet:
+    """Probes of one plan (or, with leading batch axes, of many).
+
+    Attributes
+    ----------
+    tips_mm, entries_mm : (n, 3)
+        Tip and entry points (LPS, mm).
+    freeze_min : (n, c)
+        Freeze duration of each probe in each of the protocol's c freeze cycles (min).
+    model : (n,) int32
+        Index into :attr:`Surrogate.models`.
+    present : (n,) float
+        1 for a probe, 0 for padding (so plans with different probe counts batch together).
+    """
+
+    tips_mm: jax.Array
+    entries_mm: jax.Array
+    freeze_min: jax.Array
+    model: jax.Array
+    present: jax.Array
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class Query:
+    """Query points grouped by medium class (static groups, so no gathers in the inner loop).
+
+    ``points_mm`` (3, q) holds the points sorted by medium; ``groups`` is a static tuple of
+    (medium index, start, stop); ``order`` maps back: ``sorted[order]`` is the original order.
+    """
+
+    points_mm: jax.Array
+    order: jax.Array
+    groups: tuple = field(default=(), metadata={"static": True})
+
+
+def make_query(points_mm: np.ndarray, tissues: list[str] | np.ndarray, surrogate: Surrogate):
+    """A :class:`Query` for ``points_mm`` (q, 3) whose tissues are named in ``tissues``."""
+    points_mm = np.asarray(points_mm, dtype=np.float32).reshape(-1, 3)
+    medium = np.array([surrogate.medium_index(med.medium_of(str(t))) for t in tissues])
+    if len(medium) != len(points_mm):
+        raise ValueError("one tissue per query point is needed")
+    permutation = np.argsort(medium, kind="stable")
+    groups = []
+    sorted_medium = medium[permutation]
+    for c in np.unique(sorted_medium):
+        where = np.nonzero(sorted_medium == c)[0]
+        groups.append((int(c), int(where[0]), int(where[-1]) + 1))
+    order = np.empty_like(permutation)
+    order[permutation] = np.arange(len(permutation))
+    return Query(
+        points_mm=jnp.asarray(points_mm[permutation].T),
+        order=jnp.asarray(order),
+        groups=tuple(groups),
+    )
+
+
+class Surrogate:
+    """Fitted isotherm shells and the rule that combines probes (see the module docstring)."""
+
+    def __init__(self, data: dict, *, check: bool = True):
+        stored = json.loads(str(data["fingerprint"]))
+        if check:
+            current = fingerprint()
+            changed = sorted(k for k in current if k != "total" and current[k] != stored.get(k))
+            if changed:
+                raise StaleSurrogateError(
+                    "the surrogate was calibrated on a different solver, tissue table or probe "
+                    f"catalogue (changed: {', '.join(changed)})",
+                    allowed="re-run `uv run python -m optiprobe.surrogate.calibrate`",
+                )
+        self.fingerprint = stored
+        self.models = tuple(str(m) for m in data["models"])
+        self.media = tuple(str(m) for m in data["media"])
+        tissues = tuple(str(t) for t in data["media_tissues"])
+        self.table_tissues = tissues
+        self.gamma = np.broadcast_to(
+            np.asarray(data.get("gamma", DEFAULT_GAMMA), dtype=float),
+            (len(self.media),),
+        ).copy()
+        self.table = med.MediumTable(dict(zip(self.media, tissues, strict=True)), self.gamma)
+        self.knots = jnp.asarray(data["knots_min"])
+        self.levels_c = np.asarray(data["levels_c"], dtype=np.float64)
+        self.shapes = jnp.asarray(data["shapes"])  # (M, C, K, L, 4)
+        self.radii = jnp.asarray(data["radii_mm"])  # (M, C, K, L)
+        self.beta = jnp.asarray(data["beta"])  # (M, C)
+        self._set_potentials()
+
+    def _set_potentials(self) -> None:
+        media = range(len(self.media))
+        self.v_levels = np.array(
+            [self.table.potential(self.levels_c, c) for c in media], np.float32
+        )  # (C, L)
+        self.v_cap = np.array([self.table.potential(COLDEST_C, c) for c in media], np.float32)
+
+    def with_gamma(self, gamma) -> Surrogate:
+        """A copy combining probes with another γ, one or per medium (used by calibration)."""
+        other = object.__new__(Surrogate)
+        other.__dict__.update(self.__dict__)
+        other.gamma = np.broadcast_to(np.asarray(gamma, float), (len(self.media),)).copy()
+        names = dict(zip(self.media, self.table_tissues, strict=True))
+        other.table = med.MediumTable(names, other.gamma)
+        other._set_potentials()
+        return other
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def model_index(self, name: str) -> int:
+        if name not in self.models:
+            raise OptiprobeError(
+                f"the surrogate has no calibration for probe model {name!r}",
+                allowed=", ".join(self.models) + " (user-defined models need the full solver)",
+            )
+        return self.models.index(name)
+
+    def medium_index(self, name: str) -> int:
+        return self.media.index(name)
+
+    # -- the model ----------------------------------------------------------------------------
+
+    def equivalent_minutes(self, probes: ProbeSet, medium: int) -> jax.Array:
+        """t_eq = last cycle + β · earlier cycles, per probe (min)."""
+        beta = self.beta[probes.model, medium]
+        earlier = jnp.sum(probes.freeze_min[:, :-1], axis=1)
+        return probes.freeze_min[:, -1] + beta * earlier
+
+    def _shells(self, probes: ProbeSet, medium: int):
+        """Per probe: level shapes (n, L, 4) and radii (n, L) at its equivalent freeze time."""
+        t = jnp.clip(self.equivalent_minutes(probes, medium), self.knots[0], self.knots[-1])
+        j = jnp.clip(jnp.searchsorted(self.knots, t) - 1, 0, len(self.knots) - 2)
+        w = (t - self.knots[j]) / (self.knots[j + 1] - self.knots[j])
+        shapes = self.shapes[probes.model, medium]  # (n, K, L, 4)
+        radii = self.radii[probes.model, medium]  # (n, K, L)
+        take = lambda a, i: jnp.take_along_axis(  # noqa: E731
+            a, i.reshape((-1,) + (1,) * (a.ndim - 1)), axis=1
+        )[:, 0]
+        wl = w[:, None]
+        shape = (1 - wl[..., None]) * take(shapes, j) + wl[..., None] * take(shapes, j + 1)
+        radius = (1 - wl) * take(radii, j) + wl * take(radii, j + 1)
+        return shape, radius
+
+    def potential(self, probes: ProbeSet, points_mm: jax.Array, medium: int) -> jax.Array:
+        """Summed cold potential V (°C-equivalent) of all probes at points (3, q) of one medium.
+
+        For one probe, ``f_k = r_k(x) − R_k`` is the point's effective distance outside the
+        level-k shell (each level has its own shape). The point lies between the shells where
+        ``f`` changes sign, and V is interpolated linearly between those levels' potentials by
+        the point's relative position ``f_k / (f_k − f_{k+1})``. On shell k it is exactly
+        V_k, whatever the neighbouring shells' shapes. Beyond the warmest shell V falls to 0
+        over :data:`TAIL_MM`; inside the coldest it stays at that level's potential.
+        """
+        shape, radius = self._shells(probes, medium)
+        v_levels = jnp.asarray(self.v_levels[medium])
+        drops = v_levels - jnp.concatenate([v_levels[1:], jnp.zeros(1)])  # V_k − V_{k+1}
+        axis = probes.entries_mm - probes.tips_mm
+        unit = axis / jnp.linalg.norm(axis, axis=-1, keepdims=True)
+        total = jnp.zeros(points_mm.shape[1], points_mm.dtype)
+        levels = len(self.levels_c)
+        for i in range(probes.tips_mm.shape[0]):
+            d = points_mm - probes.tips_mm[i][:, None]
+            zeta = unit[i] @ d
+            rho2 = jnp.maximum(jnp.sum(d * d, axis=0) - zeta * zeta, 0.0)
+            outside = []
+            for k in range(levels):
+                z_lo, z_hi, s_lo, s_hi = (shape[i, k, a] for a in range(4))
+                below = s_lo * jnp.maximum(z_lo - zeta, 0.0)
+                above = s_hi * jnp.maximum(zeta - z_hi, 0.0)
+                r = jnp.sqrt(rho2 + below * below + above * above + 1e-6)
+                outside.append(r - radius[i, k])
+            outside.append(outside[-1] - TAIL_MM)  # body temperature TAIL_MM beyond the last
+            value = v_levels[0]
+            for k in range(levels):
+                gap = jnp.maximum(outside[k] - outside[k + 1], 1e-3)
+                value = value - drops[k] * jnp.clip(outside[k] / gap, 0.0, 1.0)
+            total = total + probes.present[i] * jnp.maximum(value, 0.0)
+        return total
+
+    def temperature(self, probes: ProbeSet, query: Query) -> jax.Array:
+        """Minimum temperature reached (°C) at each query point, in the query's original order."""
+        parts = []
+        for medium, start, stop in query.groups:
+            v = self.potential(probes, query.points_mm[:, start:stop], medium)
+            cap = float(self.v_cap[medium])
+            # Smooth minimum with the probe surface's potential (softplus over 2 °C).
+            v = cap - 2.0 * jax.nn.softplus((cap - v) / 2.0)
+            parts.append(self.table.temperature(v, medium))
+        return jnp.concatenate(parts)[query.order]
+
+
+def load_surrogate(path: Path | None = None, *, check: bool = True) -> Surrogate:
+    """Load the shipped surrogate (or ``path``); refuse it if it is stale (``check``)."""
+    path = ARTEFACT if path is None else Path(path)
+    if not path.exists():
+        raise OptiprobeError(
+            f"no surrogate artefact at {path}",
+            allowed="run `uv run python -m optiprobe.surrogate.calibrate` first",
+        )
+    with np.load(path) as data:
+        return Surrogate({key: data[key] for key in data.files}, check=check)
+
+
+def probe_set(plan, case, surrogate: Surrogate, *, pad_to: int | None = None) -> ProbeSet:
+    """The :class:`ProbeSet` of a plan (durations per freeze cycle of the case's protocol).
+
+    ``pad_to`` appends absent probes so that plans of different sizes share one compiled
+    program.
+    """
+    protocol = plan.protocol or case.protocol
+    defaults = protocol.freeze_durations_min
+    custom = {m.name for m in case.probes.models if not isinstance(m, str)}
+    for p in plan.probes:
+        if p.model in custom:
+            raise OptiprobeError(
+                f"probe model {p.model!r} is user-defined; the surrogate only knows the "
+                "catalogue models it was calibrated on",
+                allowed=", ".join(surrogate.models),
+            )
+    n = len(plan.probes)
+    size = n if pad_to is None else max(pad_to, n)
+    tips = np.zeros((size, 3), np.float32)
+    entries = np.zeros((size, 3), np.float32)
+    entries[:, 2] = 1.0  # a harmless axis for padding
+    freeze = np.full((size, len(defaults)), defaults, np.float32)
+    model = np.zeros(size, np.int32)
+    present = np.zeros(size, np.float32)
+    for i, p in enumerate(plan.probes):
+        tips[i], entries[i] = p.tip_mm, p.entry_mm
+        freeze[i] = p.freeze_min or defaults
+        model[i] = surrogate.model_index(p.model)
+        present[i] = 1.0
+    return ProbeSet(
+        tips_mm=jnp.asarray(tips),
+        entries_mm=jnp.asarray(entries),
+        freeze_min=jnp.asarray(freeze),
+        model=jnp.asarray(model),
+        present=jnp.asarray(present),
+    )
+
+
+def volume_query(volume, surrogate: Surrogate, mask: np.ndarray | None = None) -> Query:
+    """A :class:`Query` of the voxel centres of ``volume`` (all, or those in ``mask``)."""
+    index = np.argwhere(np.ones(volume.grid.shape, bool) if mask is None else mask)
+    points = volume.grid.lower_mm + index * np.asarray(volume.grid.spacing_mm)
+    names = np.array(volume.tissue_names)[volume.tissue_index[tuple(index.T)]]
+    return make_query(points, names, surrogate)
