@@ -1,0 +1,1 @@
+"""Automatic planning: candidates, CP-SAT selection on the surrogate, solver verification."""

@@ -1,0 +1,158 @@
+"""Candidate needle trajectories: straight paths from the case's skin windows into the tumour.
+
+For every access window, insertion directions are sampled inside its cone (the nominal direction
+and tilts up to ``max_angle_deg``); for every allowed probe model, the active zone's centre is
+put on a lattice of points inside the tumour. The entry is where the line, followed back from
+the tip, first enters the window region. A candidate is kept only if
+
+* the entry exists within ``max_depth_mm`` of the tip,
+* the path keeps every structure's clearance (``access.avoid`` and protected structures that
+  are not ``needle_passable``), like ``optiprobe.validation.needle_path_problems``,
+* it crosses no bone when ``access.allow_bone`` is false,
+* the active zone lies inside the grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from optiprobe.probes import get_probe_model
+from optiprobe.validation import _forbidden
+
+__all__ = ["Candidates", "generate_candidates"]
+
+BONE_TISSUES = ("cortical_bone", "cancellous_bone")
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Trajectories as arrays: tips and entries (k, 3) mm, model names, window names."""
+
+    tips_mm: np.ndarray
+    entries_mm: np.ndarray
+    models: tuple[str, ...]
+    windows: tuple[str, ...]
+    centres_mm: np.ndarray  # active-zone centres (k, 3)
+    rejected: dict[str, int]
+
+    def __len__(self) -> int:
+        return len(self.tips_mm)
+
+
+def _cone_directions(axis: np.ndarray, max_angle_deg: float) -> list[np.ndarray]:
+    axis = axis / np.linalg.norm(axis)
+    helper = np.array([1.0, 0, 0]) if abs(axis[0]) < 0.9 else np.array([0, 1.0, 0])
+    e1 = np.cross(axis, helper)
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(axis, e1)
+    directions = [axis]
+    for tilt in (10.0, 20.0):
+        if tilt > max_angle_deg:
+            break
+        t = np.tan(np.deg2rad(tilt))
+        for phi in np.linspace(0, 2 * np.pi, 6, endpoint=False):
+            d = axis + t * (np.cos(phi) * e1 + np.sin(phi) * e2)
+            directions.append(d / np.linalg.norm(d))
+    return directions
+
+
+def _lattice(volume, tumor_name: str, spacing_mm: float) -> np.ndarray:
+    """Points inside the tumour on a lattice of ``spacing_mm``, plus its centroid."""
+    grid = volume.grid
+    mask = volume.masks[tumor_name]
+    step = max(1, round(spacing_mm / min(grid.spacing_mm)))
+    index = np.argwhere(mask)
+    index = index[np.all(index % step == 0, axis=1)]
+    points = grid.lower_mm + index * np.asarray(grid.spacing_mm)
+    return np.vstack([points, volume.centroid_mm(tumor_name)[None, :]])
+
+
+def generate_candidates(case, volume, *, lattice_mm: float = 4.0) -> Candidates:
+    """All feasible candidate trajectories of ``case`` (see the module docstring)."""
+    grid = volume.grid
+    spacing = np.asarray(grid.spacing_mm)
+    clearances = _forbidden(case)
+    distance = {
+        name: ndimage.distance_transform_edt(~volume.masks[name], sampling=spacing)
+        for name in clearances
+        if name in volume.masks and volume.masks[name].any()
+    }
+    bone = (
+        np.isin(np.asarray(volume.tissue_names)[volume.tissue_index], BONE_TISSUES)
+        & ~volume.masks[case.tumor.name]
+    )
+    centres = _lattice(volume, case.tumor.name, lattice_mm)
+    tumour_centre = volume.centroid_mm(case.tumor.name)
+    tips, entries, models, windows, mids = [], [], [], [], []
+    rejected = {"no entry within depth": 0, "clearance": 0, "bone": 0, "outside grid": 0}
+    custom = {m.name: m for m in case.probes.models if not isinstance(m, str)}
+    for window in case.access.windows:
+        region = window.region.to_shape()
+        if window.direction is not None:
+            axis = np.asarray(window.direction, float)
+        else:
+            axis = tumour_centre - _region_centre(region)
+        for direction in _cone_directions(axis, window.max_angle_deg):
+            for model_name in case.probes.model_names:
+                model = custom.get(model_name) or get_probe_model(model_name)
+                middle = model.tip_offset_mm + model.active_length_mm / 2
+                for centre in centres:
+                    tip = centre + middle * direction
+                    entry = _entry(tip, direction, region, case.access.max_depth_mm)
+                    if entry is None:
+                        rejected["no entry within depth"] += 1
+                        continue
+                    zone = tip - direction * np.array(
+                        [[model.tip_offset_mm], [model.tip_offset_mm + model.active_length_mm]]
+                    )
+                    if not np.all(grid.contains(zone)) or not grid.contains(tip[None])[0]:
+                        rejected["outside grid"] += 1
+                        continue
+                    path = _path_index(grid, tip, entry)
+                    if any(
+                        field[tuple(path.T)].min() <= clearances[name]
+                        for name, field in distance.items()
+                    ):
+                        rejected["clearance"] += 1
+                        continue
+                    if not case.access.allow_bone and bone[tuple(path.T)].any():
+                        rejected["bone"] += 1
+                        continue
+                    tips.append(tip)
+                    entries.append(entry)
+                    models.append(model_name)
+                    windows.append(window.name)
+                    mids.append(centre)
+    return Candidates(
+        tips_mm=np.asarray(tips).reshape(-1, 3),
+        entries_mm=np.asarray(entries).reshape(-1, 3),
+        models=tuple(models),
+        windows=tuple(windows),
+        centres_mm=np.asarray(mids).reshape(-1, 3),
+        rejected=rejected,
+    )
+
+
+def _region_centre(region) -> np.ndarray:
+    for attribute in ("center_mm", "centre_mm", "center"):
+        if hasattr(region, attribute):
+            return np.asarray(getattr(region, attribute), float)
+    raise ValueError("window region without a centre needs an explicit direction")
+
+
+def _entry(tip, direction, region, max_depth_mm: float):
+    """First point inside the window region when walking back from the tip (mm), or None."""
+    depths = np.arange(0.0, max_depth_mm + 0.5, 0.5)
+    points = tip[None, :] - depths[:, None] * direction[None, :]
+    inside = np.nonzero(region.signed_distance(points) <= 0)[0]
+    return None if len(inside) == 0 else points[inside[0]]
+
+
+def _path_index(grid, tip, entry) -> np.ndarray:
+    steps = max(2, int(np.linalg.norm(entry - tip) / (0.25 * min(grid.spacing_mm))))
+    points = tip + np.linspace(0.0, 1.0, steps)[:, None] * (entry - tip)
+    points = points[grid.contains(points)]
+    return np.clip(np.rint(grid.world_to_index(points)).astype(int), 0, np.array(grid.shape) - 1)

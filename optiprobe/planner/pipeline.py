@@ -1,0 +1,312 @@
+"""``plan_case``: candidates → CP-SAT selection on the surrogate → solver verification → repair.
+
+1. Candidate trajectories (:mod:`optiprobe.planner.candidates`), each at three freeze-duration
+   levels (0.5×, 1× and 1.5× the protocol's durations, inside ``freeze_bounds_min``).
+2. Sample points: the tumour, the margin shell ``ice_margin.limit_mm`` outside it, the protected
+   structures within 30 mm of the tumour, and healthy tissue around the margin (over-freezing).
+   The surrogate gives each option's cold potential at every point.
+3. CP-SAT selection (:mod:`optiprobe.planner.select`), with structure limits raised by a safety
+   buffer.
+4. Verification with the full solver. If a structure limit fails, that structure's buffer grows
+   by the measured violation plus 2 °C and the selection is solved again; if tumour coverage
+   fails, the coverage target is made colder by the shortfall. At most ``max_rounds`` rounds;
+   only solver numbers are reported.
+
+Continuous refinement by gradient (issue #6, step 3) is not implemented yet.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy import ndimage
+
+from optiprobe.case import Plan
+from optiprobe.case.models import IceMarginSpec, TumorCoverageSpec
+from optiprobe.planner.candidates import Candidates, generate_candidates
+from optiprobe.planner.select import Selection, select
+
+__all__ = ["PlanOutcome", "plan_case"]
+
+STRUCTURE_BUFFER_C = 2.0
+MAX_POINTS = 250
+CHUNK = 128
+
+
+@dataclass
+class PlanOutcome:
+    """What the planner did: the plan, the solver's verdict and the numbers behind it."""
+
+    plan: Plan | None
+    result: object | None  # ThermalResult of the last verified plan
+    evaluation: object | None
+    candidates: int
+    rejected: dict
+    rounds: list[dict] = field(default_factory=list)
+    timings_s: dict = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+
+def _objective(case, kind):
+    """The case's objective of this kind, or its defaults when the case has none."""
+    default = kind(type="ice_margin" if kind is IceMarginSpec else "tumor_coverage")
+    return next((o for o in case.objectives if isinstance(o, kind)), default)
+
+
+def _subsample(index: np.ndarray, rng, limit: int = MAX_POINTS) -> np.ndarray:
+    if len(index) <= limit:
+        return index
+    return index[np.sort(rng.choice(len(index), limit, replace=False))]
+
+
+def _points(case, volume, rng):
+    """Sample points (mm) with tissue names, by role."""
+    grid = volume.grid
+    spacing = np.asarray(grid.spacing_mm)
+    tumour = volume.masks[case.tumor.name]
+    outside = ndimage.distance_transform_edt(~tumour, sampling=spacing)
+    margin_spec = _objective(case, IceMarginSpec)
+    names = np.asarray(volume.tissue_names)
+    protected = {p.structure for p in case.protected}
+    structures_mask = np.zeros(grid.shape, bool)
+    for name in protected:
+        structures_mask |= volume.masks[name]
+    roles = {
+        "tumour": tumour,
+        "margin": (np.abs(outside - margin_spec.limit_mm) <= 0.5) & ~structures_mask,
+        "healthy": (outside > margin_spec.limit_mm + 1)
+        & (outside <= margin_spec.limit_mm + 10)
+        & ~structures_mask,
+    }
+    points = {}
+    for role, mask in roles.items():
+        index = _subsample(np.argwhere(mask), rng)
+        points[role] = (
+            grid.lower_mm + index * spacing,
+            names[volume.tissue_index[tuple(index.T)]],
+        )
+    structure_points = []
+    for spec in case.protected:
+        mask = volume.masks[spec.structure] & (outside <= 30.0)
+        index = _subsample(np.argwhere(mask), rng, 150)
+        structure_points.append((spec, grid.lower_mm + index * spacing, index))
+    return points, structure_points
+
+
+def _levels(case) -> list[list[float]]:
+    durations = case.protocol.freeze_durations_min
+    lower, upper = case.protocol.freeze_bounds_min or (3.0, 15.0)
+    levels = []
+    for factor in (0.5, 1.0, 1.5):
+        level = [float(np.clip(d * factor, lower, upper)) for d in durations]
+        if level not in levels:
+            levels.append(level)
+    return levels
+
+
+def plan_case(
+    case,
+    volume,
+    *,
+    progress: Callable[[str], None] | None = None,
+    max_rounds: int = 3,
+    time_limit_s: float = 20.0,
+) -> PlanOutcome:
+    """Suggest a plan for ``case`` and verify it with the solver (see the module docstring)."""
+    from optiprobe.metrics import evaluate, plan_models_calibrated
+    from optiprobe.surrogate.model import (
+        ProbeSet,
+        load_surrogate,
+        make_query,
+        medium_field,
+        probe_media,
+    )
+    from optiprobe.thermal.simulate import simulate
+
+    say = progress or (lambda message: None)
+    timings = {}
+    start = time.perf_counter()
+    surrogate = load_surrogate()
+    for name in case.probes.model_names:
+        surrogate.model_index(name)  # user-defined models: a clear error
+    say("generating candidate trajectories")
+    candidates: Candidates = generate_candidates(case, volume)
+    timings["candidates_s"] = round(time.perf_counter() - start, 2)
+    outcome = PlanOutcome(
+        None, None, None, len(candidates), candidates.rejected, timings_s=timings
+    )
+    if len(candidates) == 0:
+        outcome.messages.append(
+            "no safe trajectory: every candidate needle path breaks a clearance, depth, bone or "
+            f"grid limit ({candidates.rejected})"
+        )
+        return outcome
+
+    rng = np.random.default_rng(0)
+    points, structure_points = _points(case, volume, rng)
+    levels = _levels(case)
+    n_options = len(candidates) * len(levels)
+    option_candidate = np.repeat(np.arange(len(candidates)), len(levels))
+    option_level = np.tile(np.arange(len(levels)), len(candidates))
+    field_ = medium_field(volume, surrogate)
+
+    all_points = [points["tumour"], points["margin"], points["healthy"]]
+    all_points += [
+        (p, np.asarray(volume.tissue_names)[volume.tissue_index[tuple(i.T)]])
+        for _, p, i in structure_points
+    ]
+    coordinates = np.concatenate([p for p, _ in all_points])
+    tissues = np.concatenate([t for _, t in all_points])
+    query = make_query(coordinates, tissues, surrogate)
+    sizes = np.cumsum([0] + [len(p) for p, _ in all_points])
+
+    say(f"scoring {n_options} options on {len(coordinates)} points with the surrogate")
+    t0 = time.perf_counter()
+    models = np.array([surrogate.model_index(m) for m in candidates.models])
+    freeze = np.asarray(levels, np.float32)[option_level]
+
+    def one(tip, entry, minutes, model):
+        probes = ProbeSet(
+            tips_mm=tip[None],
+            entries_mm=entry[None],
+            freeze_min=minutes[None],
+            model=model[None],
+            present=jnp.ones(1),
+        )
+        return surrogate.summed_potential(probe_media(probes, field_, surrogate), query)
+
+    batched = jax.jit(jax.vmap(one))
+    potentials = []
+    for s in range(0, n_options, CHUNK):
+        idx = np.arange(s, min(s + CHUNK, n_options))
+        pad = CHUNK - len(idx)
+        idx_padded = np.concatenate([idx, np.full(pad, idx[-1])]) if pad else idx
+        c = option_candidate[idx_padded]
+        out = batched(
+            jnp.asarray(candidates.tips_mm[c], jnp.float32),
+            jnp.asarray(candidates.entries_mm[c], jnp.float32),
+            jnp.asarray(freeze[idx_padded]),
+            jnp.asarray(models[c], jnp.int32),
+        )
+        potentials.append(np.asarray(out)[: len(idx)])
+    potentials = np.concatenate(potentials)  # (options, points)
+    timings["surrogate_s"] = round(time.perf_counter() - t0, 2)
+
+    coverage_spec = _objective(case, TumorCoverageSpec)
+    margin_spec = _objective(case, IceMarginSpec)
+    v_at = lambda t, sl: surrogate.query_potential_of(t, query)[sl]  # noqa: E731
+    tumour_sl, margin_sl, healthy_sl = (slice(sizes[i], sizes[i + 1]) for i in range(3))
+    structure_sl = [slice(sizes[3 + i], sizes[4 + i]) for i in range(len(structure_points))]
+    buffers = {spec.structure: STRUCTURE_BUFFER_C for spec, _, _ in structure_points}
+    coverage_c = coverage_spec.limit_isotherm_c
+    minutes = np.sum(freeze, axis=1)
+    overfreeze = potentials[:, healthy_sl].sum(axis=1)
+
+    for round_ in range(max_rounds):
+        limits = [
+            v_at(spec.min_temperature_c + buffers[spec.structure], sl)
+            for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
+        ]
+        structure_values = (
+            np.concatenate([potentials[:, sl] for sl in structure_sl], axis=1)
+            if structure_sl
+            else np.zeros((n_options, 0))
+        )
+        say(f"round {round_ + 1}: selecting probes with CP-SAT")
+        selection: Selection = select(
+            potentials[:, tumour_sl],
+            v_at(coverage_c, tumour_sl),
+            potentials[:, margin_sl],
+            v_at(margin_spec.isotherm_c, margin_sl),
+            structure_values,
+            np.concatenate(limits) if limits else np.zeros(0),
+            overfreeze,
+            minutes,
+            candidates.centres_mm[option_candidate],
+            min_fraction=coverage_spec.min_fraction,
+            max_count=case.probes.max_count,
+            min_spacing_mm=case.probes.min_spacing_mm,
+            time_limit_s=time_limit_s,
+        )
+        record = {
+            "round": round_ + 1,
+            "cp_sat_status": selection.status,
+            "objective": selection.objective,
+            "bound": selection.bound,
+            "gap": None if not selection.chosen else round(selection.gap, 4),
+            "cp_sat_s": round(selection.wall_s, 2),
+            "buffers_c": dict(buffers),
+            "coverage_isotherm_c": coverage_c,
+            "uncovered_margin_points": selection.uncovered_margin,
+            "margin_points": margin_sl.stop - margin_sl.start,
+        }
+        outcome.rounds.append(record)
+        if not selection.chosen:
+            outcome.messages.append(
+                f"CP-SAT found no plan ({selection.status}): no set of at most "
+                f"{case.probes.max_count} probes covers {coverage_spec.min_fraction:.0%} of the "
+                f"tumour at {coverage_c:g} °C while keeping every structure "
+                f"{STRUCTURE_BUFFER_C:g} °C above its limit (per the surrogate)"
+            )
+            break
+        plan = _plan_from(
+            case, candidates, selection.chosen, option_candidate, option_level, levels
+        )
+        say(f"round {round_ + 1}: verifying {len(plan.probes)} probes with the solver")
+        t0 = time.perf_counter()
+        result = simulate(case, volume, plan)
+        evaluation = evaluate(
+            case,
+            volume,
+            result,
+            plan_name=plan.name,
+            models_calibrated=plan_models_calibrated(case, plan),
+        )
+        record["solver_s"] = round(time.perf_counter() - t0, 2)
+        record["limits_pass"] = evaluation.passed
+        outcome.plan, outcome.result, outcome.evaluation = plan, result, evaluation
+        if evaluation.passed:
+            break
+        changed = False
+        for spec, _, _ in structure_points:
+            coldest = float(np.min(result.t_min_c[volume.masks[spec.structure]]))
+            if coldest < spec.min_temperature_c:
+                buffers[spec.structure] += spec.min_temperature_c - coldest + 2.0
+                changed = True
+        coverage = float(
+            np.mean(
+                result.t_min_c[volume.masks[case.tumor.name]] <= coverage_spec.limit_isotherm_c
+            )
+        )
+        if coverage < coverage_spec.min_fraction:
+            coverage_c -= 5.0
+            changed = True
+        if not changed:
+            break
+    outcome.timings_s["total_s"] = round(time.perf_counter() - start, 2)
+    return outcome
+
+
+def _plan_from(case, candidates, chosen, option_candidate, option_level, levels) -> Plan:
+    probes = []
+    for k, option in enumerate(chosen):
+        c = option_candidate[option]
+        probes.append(
+            {
+                "name": f"P{k + 1}_{candidates.windows[c]}",
+                "model": candidates.models[c],
+                "tip_mm": np.round(candidates.tips_mm[c], 1).tolist(),
+                "entry_mm": np.round(candidates.entries_mm[c], 1).tolist(),
+                "freeze_min": levels[option_level[option]],
+            }
+        )
+    return Plan(
+        name="optiprobe_plan",
+        description="suggested by optiprobe plan (CP-SAT on the surrogate, solver-verified)",
+        probes=probes,
+    )

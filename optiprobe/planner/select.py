@@ -1,0 +1,183 @@
+"""Discrete selection with OR-Tools CP-SAT: how many probes, which trajectories, which durations.
+
+The surrogate combines probes by *adding* their cold potentials V (``surrogate/medium.py``), so
+with V_c(p) the potential candidate c (at a given duration level) puts at sample point p, every
+criterion is linear in the choice variables x_c:
+
+* tumour point p covered at the coverage isotherm T_cov:  Σ_c V_c(p) x_c ≥ V_p(T_cov);
+* margin-shell point p (``ice_margin.limit_mm`` outside the tumour) reaches 0 °C:
+  Σ_c V_c(p) x_c ≥ V_p(0 °C);
+* protected point p stays above its limit plus a safety buffer:  Σ_c V_c(p) x_c ≤ V_p(T_lim + b).
+
+Multi-probe interaction is therefore counted exactly as the surrogate counts it (not only
+conservatively). Structure limits are hard. Tumour coverage (beyond the ``min_fraction`` the case
+allows) and margin points are soft but dominate the objective, so a case whose coverage
+conflicts with a structure still gets the best *safe* plan and a report of the shortfall. The
+objective is lexicographic by weights: fewest uncovered tumour and margin points, then fewest
+probes, then least over-freezing of healthy tissue and freezing time. Potentials are scaled to
+integers (0.1 °C-equivalent), rounded *down* for cooling that must be reached and *up* for
+cooling that must be avoided, and contributions below 1 °C-equivalent are dropped from coverage
+rows (which only makes coverage harder).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+__all__ = ["Selection", "select"]
+
+SCALE = 10.0  # integer units per °C-equivalent
+SMALL = 0.3  # °C-equivalent: smaller contributions leave the structure rows (see below)
+# Lexicographic weights: uncovered tumour (beyond what min_fraction allows) and margin points
+# first, since both are limits; then probes; then over-freezing and time.
+W_COVERAGE, W_PROBE, W_OVERFREEZE = 10_000_000, 100_000, 1
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Chosen option indices, solver status, objective value, bound and gap."""
+
+    chosen: tuple[int, ...]
+    status: str
+    objective: float
+    bound: float
+    uncovered_margin: int
+    uncovered_tumour: int
+    wall_s: float
+
+    @property
+    def gap(self) -> float:
+        return (
+            0.0 if self.objective == 0 else abs(self.objective - self.bound) / abs(self.objective)
+        )
+
+
+def select(
+    tumour: np.ndarray,
+    tumour_target: np.ndarray,
+    margin: np.ndarray,
+    margin_target: np.ndarray,
+    structures: np.ndarray,
+    structure_limit: np.ndarray,
+    overfreeze: np.ndarray,
+    minutes: np.ndarray,
+    centres_mm: np.ndarray,
+    *,
+    min_fraction: float,
+    max_count: int,
+    min_spacing_mm: float,
+    time_limit_s: float = 20.0,
+    workers: int = 2,
+) -> Selection:
+    """Solve the selection problem.
+
+    Parameters
+    ----------
+    tumour, margin, structures : (options, points) arrays of potentials (°C-equivalent)
+    tumour_target, margin_target : (points,) potentials to reach
+    structure_limit : (points,) potentials not to exceed
+    overfreeze : (options,) cold put into healthy tissue (any consistent unit)
+    minutes : (options,) total freezing time of each option
+    centres_mm : (options, 3) active-zone centres, for the spacing constraint
+    """
+    model = cp_model.CpModel()
+    n = tumour.shape[0]
+    x = [model.new_bool_var(f"x{c}") for c in range(n)]
+    model.add(sum(x) >= 1)
+    model.add(sum(x) <= max_count)
+    # Minimum spacing (this also stops two options on one trajectory being chosen together).
+    distance = np.linalg.norm(centres_mm[:, None, :] - centres_mm[None, :, :], axis=-1)
+    for a, b in zip(*np.nonzero(np.triu(distance < min_spacing_mm, k=1)), strict=True):
+        model.add_bool_or([x[a].Not(), x[b].Not()])
+    # Protected structures: hard upper bounds (conservative rounding up). Contributions below
+    # SMALL are left out of the rows and the limit is lowered by the most they could add
+    # (max_count of them), which keeps the rows short and the bound conservative. A row that
+    # even the max_count largest contributions cannot break is not needed.
+    structures_int = np.ceil(structures * SCALE).astype(np.int64)
+    small = int(SMALL * SCALE)
+    for p in range(structures.shape[1]):
+        column = structures_int[:, p]
+        limit = int(np.floor(structure_limit[p] * SCALE)) - max_count * small
+        if np.sort(column)[-max_count:].sum() <= limit + max_count * small:
+            continue
+        terms = np.nonzero(column > small)[0]
+        model.add(sum(int(column[c]) * x[c] for c in terms) <= limit)
+
+    def coverage(values, targets, name):
+        values_int = np.floor(values * SCALE).astype(np.int64)
+        values_int[values_int < SCALE] = 0
+        covered = []
+        for p in range(values.shape[1]):
+            terms = np.nonzero(values_int[:, p] > 0)[0]
+            target = int(np.ceil(targets[p] * SCALE))
+            if not len(terms) or values_int[terms, p].sum() < target:
+                covered.append(None)  # cannot be covered by any option set
+                continue
+            flag = model.new_bool_var(f"{name}{p}")
+            model.add(sum(int(values_int[c, p]) * x[c] for c in terms) >= target).only_enforce_if(
+                flag
+            )
+            covered.append(flag)
+        return covered
+
+    tumour_flags = coverage(tumour, tumour_target, "t")
+    margin_flags = coverage(margin, margin_target, "m")
+    # Tumour points beyond the fraction the case allows to stay warm count as shortfall.
+    allowed = int(np.floor((1.0 - min_fraction) * tumour.shape[1]))
+    tumour_hits = [f for f in tumour_flags if f is not None]
+    shortfall = model.new_int_var(0, tumour.shape[1], "shortfall")
+    model.add(shortfall >= tumour.shape[1] - sum(tumour_hits) - allowed)
+    margin_hits = [f for f in margin_flags if f is not None]
+    uncovered_margin = len(margin_flags) - sum(margin_hits)
+    cost = np.round(overfreeze / max(float(np.max(overfreeze)), 1e-9) * 100).astype(int)
+    time_cost = np.round(minutes).astype(int)
+    model.minimize(
+        W_COVERAGE * (shortfall + uncovered_margin)
+        + W_PROBE * sum(x)
+        + W_OVERFREEZE * sum(int(cost[c] + time_cost[c]) * x[c] for c in range(n))
+    )
+    for c in _greedy(tumour, tumour_target, structures, structure_limit, max_count):
+        model.add_hint(x[c], 1)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = 0
+    status = solver.solve(model)
+    name = solver.status_name(status)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Selection(
+            (), name, float("nan"), float("nan"), len(margin_flags), 0, solver.wall_time
+        )
+    chosen = tuple(c for c in range(n) if solver.value(x[c]))
+    missed_margin = sum(1 for f in margin_flags if f is None or not solver.value(f))
+    missed_tumour = sum(1 for f in tumour_flags if f is None or not solver.value(f))
+    return Selection(
+        chosen,
+        name,
+        solver.objective_value,
+        solver.best_objective_bound,
+        missed_margin,
+        missed_tumour,
+        solver.wall_time,
+    )
+
+
+def _greedy(tumour, target, structures, limit, max_count) -> list[int]:
+    """A quick safe start: add the option covering most still-uncovered tumour points."""
+    chosen: list[int] = []
+    total = np.zeros(tumour.shape[1])
+    cold = np.zeros(structures.shape[1])
+    for _ in range(max_count):
+        safe = np.all(cold[None, :] + structures <= limit[None, :], axis=1)
+        gain = np.sum((total[None, :] + tumour >= target[None, :]) & (total < target)[None, :], 1)
+        gain = np.where(safe, gain, -1)
+        best = int(np.argmax(gain))
+        if gain[best] <= 0:
+            break
+        chosen.append(best)
+        total += tumour[best]
+        cold += structures[best]
+    return chosen
