@@ -174,3 +174,74 @@ def test_isotherm_distance_of_two_spheres_is_their_radius_difference():
     assert d.mean() == pytest.approx(1.0, abs=0.05)
     near = needle_voxels(grid, np.array([[0.0, 0.0, -20.0]]), np.array([[0.0, 0.0, 20.0]]))
     assert near[20, 20, :].all() and not near[25, 20, 20]
+
+
+def test_probe_set_pads_and_refuses_user_defined_models(surrogate, tmp_path):
+    from conftest import MINIMAL_CASE
+
+    from optiprobe.case import Plan, load_case
+
+    path = tmp_path / "case.yaml"
+    path.write_text(MINIMAL_CASE)
+    case = load_case(path)
+    plan = Plan(
+        probes=[
+            {"model": "cryo-2.4mm", "tip_mm": (0, 0, -20), "entry_mm": (0, 0, 40)},
+            {"model": "cryo-1.7mm", "tip_mm": (10, 0, -20), "entry_mm": (10, 0, 40)},
+        ]
+    )
+    probes = surrogate_model.probe_set(plan, case, surrogate, pad_to=6)
+    assert probes.tips_mm.shape == (6, 3)
+    np.testing.assert_array_equal(probes.present, [1, 1, 0, 0, 0, 0])
+    assert probes.freeze_min.shape[1] == len(case.protocol.freeze_durations_min)
+    data = case.model_dump()
+    data["probes"]["models"] = [
+        {
+            "name": "mine",
+            "diameter_mm": 2.0,
+            "active_length_mm": 30,
+            "cooling": {"temperature_c": -120, "ramp_s": 30},
+        }
+    ]
+    custom = type(case).model_validate(data)
+    mine = Plan(probes=[{"model": "mine", "tip_mm": (0, 0, -20), "entry_mm": (0, 0, 40)}])
+    with pytest.raises(OptiprobeError, match="user-defined"):
+        surrogate_model.probe_set(mine, custom, surrogate)
+
+
+def test_probe_media_weights_follow_the_tissue_around_the_active_zone(surrogate):
+    """A probe deep in bone grows its ice with bone shells, whatever the query point is in."""
+    from types import SimpleNamespace
+
+    from optiprobe.anatomy.grid import Grid
+
+    grid = Grid(origin_mm=(-30.0, -30.0, -10.0), spacing_mm=(1.0, 1.0, 1.0), shape=(61, 61, 61))
+    names = ("muscle", "cancellous_bone")
+    index = np.zeros(grid.shape, np.uint8)
+    index[30:] = 1  # x >= 0 is bone
+    volume = SimpleNamespace(grid=grid, tissue_names=names, tissue_index=index)
+    field = surrogate_model.medium_field(volume, surrogate)
+    probes = _probes(surrogate, [[15.0, 0, 0], [-15.0, 0, 0]])
+    weighted = surrogate_model.probe_media(probes, field, surrogate)
+    bone, soft = surrogate.medium_index("bone"), surrogate.medium_index("soft")
+    np.testing.assert_allclose(np.sum(weighted.media, axis=1), 1.0, atol=1e-5)
+    assert weighted.media[0, bone] > 0.95 and weighted.media[1, soft] > 0.95
+    point = [[0.0, 0.0, 20.0]]  # a muscle point between them, 15 mm from each
+    near_bone = _temperature(
+        surrogate,
+        surrogate_model.probe_media(_probes(surrogate, [[15.0, 0, 0]]), field, surrogate),
+        point,
+    )[0]
+    near_soft = _temperature(
+        surrogate,
+        surrogate_model.probe_media(_probes(surrogate, [[-15.0, 0, 0]]), field, surrogate),
+        point,
+    )[0]
+    assert near_bone != pytest.approx(near_soft, abs=0.5)  # the probe's medium matters
+
+    def centre_weight(x):
+        moved = dataclasses.replace(probes, tips_mm=probes.tips_mm.at[0, 0].set(x))
+        return surrogate_model.probe_media(moved, field, surrogate).media[0, bone]
+
+    slope = jax.grad(centre_weight)(1.0)  # across the interface: differentiable, increasing
+    assert float(slope) > 0

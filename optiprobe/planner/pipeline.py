@@ -35,6 +35,7 @@ __all__ = ["PlanOutcome", "plan_case"]
 
 STRUCTURE_BUFFER_C = 2.0
 MAX_POINTS = 250
+PER_CENTRE = 6
 CHUNK = 128
 
 
@@ -204,6 +205,29 @@ def plan_case(
     structure_sl = [slice(sizes[3 + i], sizes[4 + i]) for i in range(len(structure_points))]
     buffers = {spec.structure: STRUCTURE_BUFFER_C for spec, _, _ in structure_points}
     coverage_c = coverage_spec.limit_isotherm_c
+    # Keep the options that do most on their own (fraction of each tumour and margin point's
+    # target reached, summed): CP-SAT proves little on thousands of options in its time limit.
+    need = np.concatenate(
+        [v_at(coverage_c, tumour_sl), v_at(margin_spec.isotherm_c, margin_sl)]
+    )
+    alone = np.minimum(
+        np.concatenate([potentials[:, tumour_sl], potentials[:, margin_sl]], axis=1) / need, 1.0
+    ).sum(axis=1)
+    # Per active-zone centre, only its best few options: near-duplicates are excluded by the
+    # spacing constraint anyway, and keeping every centre keeps the layouts diverse.
+    centre_key = np.round(candidates.centres_mm[option_candidate] / 0.5).astype(np.int64)
+    _, group = np.unique(centre_key, axis=0, return_inverse=True)
+    keep = []
+    for g in range(group.max() + 1):
+        members = np.nonzero(group == g)[0]
+        keep.extend(members[np.argsort(-alone[members])[:PER_CENTRE]])
+    keep = np.sort(np.asarray(keep))
+    potentials, option_candidate, option_level = (
+        potentials[keep],
+        option_candidate[keep],
+        option_level[keep],
+    )
+    freeze, n_options = freeze[keep], len(keep)
     minutes = np.sum(freeze, axis=1)
     overfreeze = potentials[:, healthy_sl].sum(axis=1)
 

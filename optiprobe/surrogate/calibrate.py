@@ -140,9 +140,7 @@ def array_field(medium: str, layout: str, digest: str):
         if str(cached["fingerprint"]) == digest:
             return case, voxelize(case), cached["t_min_c"].astype(np.float32)
     volume, result = run_plan(case, _array_probes(layout))
-    _save_atomic(
-        path, t_min_c=result.t_min_c.astype(np.float16), fingerprint=np.array(digest)
-    )
+    _save_atomic(path, t_min_c=result.t_min_c.astype(np.float16), fingerprint=np.array(digest))
     return case, volume, result.t_min_c.astype(np.float16).astype(np.float32)
 
 

@@ -67,8 +67,9 @@ class MediumTable:
         tables = []
         for c, name in enumerate(self.names):
             tissue = get_tissue(media[name])
-            ts, tl = tissue.value("solidus_c"), max(
-                tissue.value("liquidus_c"), tissue.value("solidus_c") + 1e-3
+            ts, tl = (
+                tissue.value("solidus_c"),
+                max(tissue.value("liquidus_c"), tissue.value("solidus_c") + 1e-3),
             )
             kf = tissue.value("conductivity_frozen_w_mk")
             ku = tissue.value("conductivity_unfrozen_w_mk")

@@ -13,6 +13,7 @@ probe catalogue and refuses a stale surrogate (:class:`StaleSurrogateError`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +27,15 @@ from optiprobe.surrogate import medium as med
 from optiprobe.surrogate.fingerprint import fingerprint
 
 __all__ = [
+    "MediumField",
     "ProbeSet",
     "Query",
     "StaleSurrogateError",
     "Surrogate",
     "load_surrogate",
     "make_query",
+    "medium_field",
+    "probe_media",
     "probe_set",
     "volume_query",
 ]
@@ -64,6 +68,9 @@ class ProbeSet:
         Index into :attr:`Surrogate.models`.
     present : (n,) float
         1 for a probe, 0 for padding (so plans with different probe counts batch together).
+    media : (n, C) float or None
+        Weights of the medium classes around each probe (:func:`probe_media`); the ice grows
+        through them. ``None`` uses, for every query point, the point's own medium.
     """
 
     tips_mm: jax.Array
@@ -71,6 +78,7 @@ class ProbeSet:
     freeze_min: jax.Array
     model: jax.Array
     present: jax.Array
+    media: jax.Array | None = None
 
 
 @jax.tree_util.register_dataclass
@@ -137,6 +145,12 @@ class Surrogate:
         self.shapes = jnp.asarray(data["shapes"])  # (M, C, K, L, 4)
         self.radii = jnp.asarray(data["radii_mm"])  # (M, C, K, L)
         self.beta = jnp.asarray(data["beta"])  # (M, C)
+        from optiprobe.probes import CATALOGUE
+
+        self.active_middle_mm = np.array(
+            [CATALOGUE[m].tip_offset_mm + CATALOGUE[m].active_length_mm / 2 for m in self.models],
+            np.float32,
+        )
         self._set_potentials()
 
     def _set_potentials(self) -> None:
@@ -171,19 +185,33 @@ class Surrogate:
 
     # -- the model ----------------------------------------------------------------------------
 
+    def _weights(self, probes: ProbeSet, medium: int) -> jax.Array:
+        """Medium weights (n, C) whose shells each probe uses: its own neighbourhood's when the
+        probe set carries them, else the query point's medium."""
+        if probes.media is None:
+            return jax.nn.one_hot(
+                jnp.zeros(probes.model.shape, jnp.int32) + medium, len(self.media)
+            )
+        return probes.media
+
     def equivalent_minutes(self, probes: ProbeSet, medium: int) -> jax.Array:
         """t_eq = last cycle + β · earlier cycles, per probe (min)."""
-        beta = self.beta[probes.model, medium]
+        beta = jnp.sum(self.beta[probes.model] * self._weights(probes, medium), axis=-1)
         earlier = jnp.sum(probes.freeze_min[:, :-1], axis=1)
         return probes.freeze_min[:, -1] + beta * earlier
 
     def _shells(self, probes: ProbeSet, medium: int):
-        """Per probe: level shapes (n, L, 4) and radii (n, L) at its equivalent freeze time."""
+        """Per probe: level shapes (n, L, 4) and radii (n, L) at its equivalent freeze time.
+
+        Shell geometry is blended over medium classes with the probe's weights (where the ice
+        grows from); the potential levels stay those of the query point's medium.
+        """
+        weights = self._weights(probes, medium)  # (n, C)
         t = jnp.clip(self.equivalent_minutes(probes, medium), self.knots[0], self.knots[-1])
         j = jnp.clip(jnp.searchsorted(self.knots, t) - 1, 0, len(self.knots) - 2)
         w = (t - self.knots[j]) / (self.knots[j + 1] - self.knots[j])
-        shapes = self.shapes[probes.model, medium]  # (n, K, L, 4)
-        radii = self.radii[probes.model, medium]  # (n, K, L)
+        shapes = jnp.einsum("nckla,nc->nkla", self.shapes[probes.model], weights)
+        radii = jnp.einsum("nckl,nc->nkl", self.radii[probes.model], weights)
         take = lambda a, i: jnp.take_along_axis(  # noqa: E731
             a, i.reshape((-1,) + (1,) * (a.ndim - 1)), axis=1
         )[:, 0]
@@ -227,6 +255,26 @@ class Surrogate:
                 value = value - drops[k] * jnp.clip(outside[k] / gap, 0.0, 1.0)
             total = total + probes.present[i] * jnp.maximum(value, 0.0)
         return total
+
+    def summed_potential(self, probes: ProbeSet, query: Query) -> jax.Array:
+        """Summed potential V of all probes at each query point (original order), uncapped.
+
+        Potentials add across probes, so the planner can treat them as linear contributions;
+        :meth:`temperature` caps the sum and converts it back.
+        """
+        parts = [
+            self.potential(probes, query.points_mm[:, start:stop], medium)
+            for medium, start, stop in query.groups
+        ]
+        return jnp.concatenate(parts)[query.order]
+
+    def query_potential_of(self, t_c: float, query: Query) -> np.ndarray:
+        """V(t_c) in each query point's medium (original order), e.g. a limit as a potential."""
+        parts = [
+            np.full(stop - start, self.table.potential(t_c, medium), np.float32)
+            for medium, start, stop in query.groups
+        ]
+        return np.concatenate(parts)[np.asarray(query.order)]
 
     def temperature(self, probes: ProbeSet, query: Query) -> jax.Array:
         """Minimum temperature reached (°C) at each query point, in the query's original order."""
@@ -296,3 +344,56 @@ def volume_query(volume, surrogate: Surrogate, mask: np.ndarray | None = None) -
     points = volume.grid.lower_mm + index * np.asarray(volume.grid.spacing_mm)
     names = np.array(volume.tissue_names)[volume.tissue_index[tuple(index.T)]]
     return make_query(points, names, surrogate)
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class MediumField:
+    """Where each medium class is, smoothed: ``fractions`` (C, nx, ny, nz) on a case grid."""
+
+    fractions: jax.Array
+    origin_mm: jax.Array
+    spacing_mm: jax.Array
+
+
+# A probe's ice grows through the tissue around its active zone: the medium weights are the
+# class fractions smoothed with a Gaussian of this width (mm), read at the active zone's centre.
+NEIGHBOURHOOD_SIGMA_MM = 5.0
+
+
+def medium_field(volume, surrogate: Surrogate, sigma_mm: float = NEIGHBOURHOOD_SIGMA_MM):
+    """The smoothed medium-class fractions of a voxelised case."""
+    from scipy import ndimage
+
+    classes = np.array(
+        [surrogate.medium_index(med.medium_of(name)) for name in volume.tissue_names]
+    )[volume.tissue_index]
+    sigma = [sigma_mm / s for s in volume.grid.spacing_mm]
+    fractions = np.stack(
+        [
+            ndimage.gaussian_filter((classes == c).astype(np.float32), sigma, mode="nearest")
+            for c in range(len(surrogate.media))
+        ]
+    )
+    return MediumField(
+        fractions=jnp.asarray(fractions),
+        origin_mm=jnp.asarray(volume.grid.lower_mm, jnp.float32),
+        spacing_mm=jnp.asarray(volume.grid.spacing_mm, jnp.float32),
+    )
+
+
+def probe_media(probes: ProbeSet, field: MediumField, surrogate: Surrogate) -> ProbeSet:
+    """``probes`` with medium weights read at each active zone's centre (differentiable)."""
+    from jax.scipy.ndimage import map_coordinates
+
+    axis = probes.entries_mm - probes.tips_mm
+    unit = axis / jnp.linalg.norm(axis, axis=-1, keepdims=True)
+    middle = jnp.asarray(surrogate.active_middle_mm)[probes.model]
+    centre = probes.tips_mm + middle[:, None] * unit
+    index = ((centre - field.origin_mm) / field.spacing_mm).T  # (3, n)
+    weights = jnp.stack(
+        [map_coordinates(f, list(index), order=1, mode="nearest") for f in field.fractions],
+        axis=-1,
+    )
+    weights = weights / jnp.maximum(jnp.sum(weights, axis=-1, keepdims=True), 1e-6)
+    return dataclasses.replace(probes, media=weights)
