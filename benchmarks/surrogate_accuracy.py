@@ -15,9 +15,10 @@ Measured (targets in brackets):
 * protected-structure voxels where the solver reads 0-25 °C: |surrogate − solver| [MAE ≤ 1.5 °C];
 * structures the solver puts below their limit while the surrogate does not [none].
 
-Each plan's result is written atomically to ``results/surrogate/heldout/`` and reused while the
-solver fingerprint is unchanged; the summary goes to ``results/surrogate/accuracy.json`` and the
-parity plots to ``docs/img/surrogate_parity.png``.
+Each plan's solver field is cached (``results/surrogate/heldout_fields/``, not in git) and its
+result written atomically to ``results/surrogate/heldout/<media>/``; the summary goes to
+``results/surrogate/accuracy.json`` (``accuracy_neighbourhood.json`` for ``--media
+neighbourhood``) and the parity plots to ``docs/img/surrogate_parity*.png``.
 
     uv run python benchmarks/surrogate_accuracy.py [--plans-per-scenario 10]   # ~25 min
 """
@@ -135,7 +136,9 @@ def solver_field(case, volume, plan, key: str, digest: str) -> np.ndarray:
 
 
 def evaluate_plan(case, volume, plan, surrogate, predict, query, media, solver) -> dict:
-    probes = probe_media(probe_set(plan, case, surrogate, pad_to=MAX_PROBES), media, surrogate)
+    probes = probe_set(plan, case, surrogate, pad_to=MAX_PROBES)
+    if media is not None:
+        probes = probe_media(probes, media, surrogate)
     field = np.asarray(predict(probes, query))
     field = field.reshape(volume.grid.shape)
     tips = np.array([p.tip_mm for p in plan.probes])
@@ -176,7 +179,20 @@ def evaluate_plan(case, volume, plan, surrogate, predict, query, media, solver) 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--plans-per-scenario", type=int, default=10)
+    parser.add_argument(
+        "--summary-only", action="store_true", help="summarise the stored per-plan results"
+    )
+    parser.add_argument(
+        "--media",
+        choices=("point", "neighbourhood"),
+        default="point",
+        help="shells of each query point's medium (default) or of each probe's surroundings",
+    )
     args = parser.parse_args()
+    out = OUT / args.media
+    if args.summary_only:
+        summarise([json.loads(p.read_text()) for p in sorted(out.glob("*.json"))], args.media)
+        return
     surrogate = load_surrogate()
     digest = surrogate.fingerprint["total"]
     predict = jax.jit(surrogate.temperature)
@@ -184,7 +200,7 @@ def main() -> None:
     for s_index, name in enumerate(SCENARIOS):
         case, volume = load_and_voxelize(ROOT / "scenarios" / f"{name}.yaml")
         query = volume_query(volume, surrogate)
-        media = medium_field(volume, surrogate)
+        media = medium_field(volume, surrogate) if args.media == "neighbourhood" else None
         rng = np.random.default_rng(1000 + s_index)
         done = 0
         while done < args.plans_per_scenario:
@@ -196,11 +212,11 @@ def main() -> None:
                 continue
             row = evaluate_plan(case, volume, plan, surrogate, predict, query, media, solver)
             row |= {"scenario": name, "fingerprint": digest}
-            _save_atomic(OUT / f"{key}.json", json.dumps(row))
+            _save_atomic(out / f"{key}.json", json.dumps(row))
             rows.append(row)
             done += 1
             print(f"{name} plan {done}: {len(plan.probes)} probes", flush=True)
-    summarise(rows)
+    summarise(rows, args.media)
 
 
 def _pooled(rows: list[dict], level: str) -> dict:
@@ -212,7 +228,7 @@ def _pooled(rows: list[dict], level: str) -> dict:
     return {"mean": round(mean, 3), "p95": round(p95, 2), "crossings": total}
 
 
-def summarise(rows: list[dict]) -> dict:
+def summarise(rows: list[dict], media: str = "point") -> dict:
     points = sum(s["points_0_25c"] for r in rows for s in r["structures"])
     error_sum = sum(s["abs_error_sum_0_25c"] for r in rows for s in r["structures"])
     misses, false_alarms = [], 0
@@ -228,6 +244,7 @@ def summarise(rows: list[dict]) -> dict:
             false_alarms += int(below_surrogate and not below_solver)
     scenarios = sorted({r["scenario"] for r in rows})
     summary = {
+        "media": media,
         "plans": len(rows),
         "scenarios": scenarios,
         "probe_counts": sorted({len(r["probes"]) for r in rows}),
@@ -246,13 +263,14 @@ def summarise(rows: list[dict]) -> dict:
         "targets": {"mean_mm": 1.0, "p95_mm": 2.0, "structure_mae_c": 1.5, "misses": 0},
         "machine": machine(),
     }
-    write_json(ROOT / "results" / "surrogate" / "accuracy.json", summary)
-    _parity_plot(rows)
+    suffix = "" if media == "point" else f"_{media}"
+    write_json(ROOT / "results" / "surrogate" / f"accuracy{suffix}.json", summary)
+    _parity_plot(rows, suffix)
     print(json.dumps({k: v for k, v in summary.items() if k != "machine"}, indent=1))
     return summary
 
 
-def _parity_plot(rows: list[dict]) -> None:
+def _parity_plot(rows: list[dict], suffix: str = "") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -267,14 +285,16 @@ def _parity_plot(rows: list[dict]) -> None:
     axes[0].set_ylabel("surrogate minimum temperature (°C)")
     axes[0].set_title(f"Held-out voxels ({len(rows)} plans)")
     for level, color in (("0", "tab:blue"), ("-40", "tab:red")):
-        d = np.concatenate([r["isotherms"][level] for r in rows])
-        axes[1].hist(np.clip(d, 0, 6), bins=60, histtype="step", color=color, label=f"{level} °C")
+        counts = np.sum([r["isotherms"][level]["histogram"] for r in rows], axis=0)
+        coarse = counts[:300].reshape(60, 5).sum(axis=1)  # 0.1 mm bins up to 6 mm
+        coarse[-1] += counts[300:].sum()
+        axes[1].stairs(coarse, np.linspace(0, 6, 61), color=color, label=f"{level} °C")
     axes[1].axvline(1.0, color="grey", ls=":", label="1 mm")
     axes[1].set_xlabel("distance between solver and surrogate isotherm (mm, clipped at 6)")
     axes[1].set_ylabel("isotherm crossings")
     axes[1].legend()
     figure.tight_layout()
-    path = ROOT / "docs" / "img" / "surrogate_parity.png"
+    path = ROOT / "docs" / "img" / f"surrogate_parity{suffix}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     os.chmod(path, 0o644)

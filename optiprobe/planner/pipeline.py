@@ -207,9 +207,7 @@ def plan_case(
     coverage_c = coverage_spec.limit_isotherm_c
     # Keep the options that do most on their own (fraction of each tumour and margin point's
     # target reached, summed): CP-SAT proves little on thousands of options in its time limit.
-    need = np.concatenate(
-        [v_at(coverage_c, tumour_sl), v_at(margin_spec.isotherm_c, margin_sl)]
-    )
+    need = np.concatenate([v_at(coverage_c, tumour_sl), v_at(margin_spec.isotherm_c, margin_sl)])
     alone = np.minimum(
         np.concatenate([potentials[:, tumour_sl], potentials[:, margin_sl]], axis=1) / need, 1.0
     ).sum(axis=1)
