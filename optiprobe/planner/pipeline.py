@@ -7,9 +7,11 @@
    The surrogate gives each option's cold potential at every point.
 3. CP-SAT selection (:mod:`optiprobe.planner.select`), with structure limits raised by a safety
    buffer.
-4. Verification with the full solver. If a structure limit fails, that structure's buffer grows
-   by the measured violation plus 2 °C and the selection is solved again; if tumour coverage
-   fails, the coverage target is made colder by the shortfall. At most ``max_rounds`` rounds;
+4. Verification with the full solver. The surrogate's error at each structure is measured on
+   the verified plan (the potential of the solver's coldest structure temperature minus the
+   surrogate's) and subtracted from that structure's limit, tightening it where the surrogate
+   was too warm and relaxing it where it was too cold; if tumour coverage fails, the coverage
+   target is made 5 °C colder. The selection is solved again, at most ``max_rounds`` rounds;
    only solver numbers are reported.
 
 Continuous refinement by gradient (issue #6, step 3) is not implemented yet.
@@ -120,6 +122,7 @@ def plan_case(
 ) -> PlanOutcome:
     """Suggest a plan for ``case`` and verify it with the solver (see the module docstring)."""
     from optiprobe.metrics import evaluate, plan_models_calibrated
+    from optiprobe.surrogate.medium import medium_of
     from optiprobe.surrogate.model import (
         ProbeSet,
         load_surrogate,
@@ -229,9 +232,13 @@ def plan_case(
     minutes = np.sum(freeze, axis=1)
     overfreeze = potentials[:, healthy_sl].sum(axis=1)
 
+    # Bias correction from verification: per structure, how much colder (in potential) the
+    # solver found it than the surrogate predicted for the same plan. Positive tightens the
+    # structure's limit, negative relaxes it; every plan is verified by the solver again.
+    v_bias = {spec.structure: 0.0 for spec, _, _ in structure_points}
     for round_ in range(max_rounds):
         limits = [
-            v_at(spec.min_temperature_c + buffers[spec.structure], sl)
+            v_at(spec.min_temperature_c + buffers[spec.structure], sl) - v_bias[spec.structure]
             for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
         ]
         structure_values = (
@@ -263,6 +270,7 @@ def plan_case(
             "gap": None if not selection.chosen else round(selection.gap, 4),
             "cp_sat_s": round(selection.wall_s, 2),
             "buffers_c": dict(buffers),
+            "structure_bias_potential": {k: round(v, 2) for k, v in v_bias.items()},
             "coverage_isotherm_c": coverage_c,
             "uncovered_margin_points": selection.uncovered_margin,
             "margin_points": margin_sl.stop - margin_sl.start,
@@ -295,10 +303,23 @@ def plan_case(
         if evaluation.passed:
             break
         changed = False
-        for spec, _, _ in structure_points:
-            coldest = float(np.min(result.t_min_c[volume.masks[spec.structure]]))
-            if coldest < spec.min_temperature_c:
-                buffers[spec.structure] += spec.min_temperature_c - coldest + 2.0
+        chosen_sum = potentials[list(selection.chosen)].sum(axis=0)
+        for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True):
+            if sl.stop == sl.start:
+                continue
+            mask = volume.masks[spec.structure]
+            coldest = float(np.min(result.t_min_c[mask]))
+            where = np.unravel_index(
+                np.argmin(np.where(mask, result.t_min_c, np.inf)), volume.grid.shape
+            )
+            medium = surrogate.medium_index(
+                medium_of(volume.tissue_names[volume.tissue_index[where]])
+            )
+            solver_v = float(surrogate.table.potential(coldest, medium))
+            predicted_v = float(np.max(chosen_sum[sl]))
+            bias = solver_v - predicted_v
+            if coldest < spec.min_temperature_c or abs(bias - v_bias[spec.structure]) > 1.0:
+                v_bias[spec.structure] = bias
                 changed = True
         coverage = float(
             np.mean(
