@@ -1,0 +1,56 @@
+"""CP-SAT selection on additive potentials (issue #6 groundwork)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optiprobe.planner.select import select
+
+
+def _problem():
+    # Four options, three tumour points, one structure point. Options 0 and 1 together cover
+    # everything; option 2 alone covers everything but puts too much cold into the structure;
+    # option 3 does little.
+    tumour = np.array([[10.0, 10.0, 0.0], [0.0, 10.0, 10.0], [10.0, 10.0, 10.0], [2.0, 2.0, 2.0]])
+    structure = np.array([[1.0], [1.0], [30.0], [0.0]])
+    centres = np.array([[0.0, 0, 0], [10.0, 0, 0], [5.0, 0, 0], [20.0, 0, 0]])
+    return tumour, structure, centres
+
+
+def _run(structure_limit, min_spacing_mm=5.0, max_count=4):
+    tumour, structure, centres = _problem()
+    return select(
+        tumour,
+        np.full(3, 9.0),
+        np.zeros((4, 0)),
+        np.zeros(0),
+        structure,
+        np.array([structure_limit]),
+        overfreeze=np.ones(4),
+        minutes=np.full(4, 20.0),
+        centres_mm=centres,
+        min_fraction=1.0,
+        max_count=max_count,
+        min_spacing_mm=min_spacing_mm,
+        time_limit_s=5.0,
+    )
+
+
+def test_fewest_probes_that_cover_the_tumour():
+    selection = _run(structure_limit=100.0)
+    assert selection.status == "OPTIMAL"
+    assert selection.chosen == (2,)  # one probe suffices when the structure allows it
+    assert selection.uncovered_tumour == 0 and selection.gap == 0.0
+
+
+def test_structure_limit_is_hard_and_forces_two_probes():
+    selection = _run(structure_limit=20.0)
+    assert selection.chosen == (0, 1)  # option 2 would put 30 > 20 into the structure
+    assert selection.uncovered_tumour == 0
+
+
+def test_spacing_and_count_limits_leave_a_reported_shortfall():
+    # 0 and 1 are 10 mm apart: with a 12 mm minimum spacing they cannot go together.
+    selection = _run(structure_limit=20.0, min_spacing_mm=12.0)
+    assert len(selection.chosen) >= 1
+    assert selection.uncovered_tumour > 0  # the best safe plan, with its shortfall counted
