@@ -227,21 +227,84 @@ def plan(
     case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("out"),
 ) -> None:
-    """Suggest a probe layout and verify it with the thermal solver (not implemented yet)."""
+    """Suggest probes, trajectories and freeze durations, and verify them with the solver.
+
+    Writes plan.yaml, the solver outputs (t_min.nii.gz, sensors.csv, metrics.json, ...) and
+    planner.json to --output. Exit 0 when every limit holds in the solver, 1 when none of the
+    plans tried meets them (the best safe plan found and the conflicts are still written).
+    Early version (issue #6): no gradient refinement, baselines or protection suggestions yet.
+    """
+    import json
+
     from optiprobe.validation import load_and_voxelize
 
     try:
-        load_and_voxelize(case_path)
+        case, volume = load_and_voxelize(case_path)
     except OptiprobeError as error:
         _print_error(error)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    path = escape(str(case_path))
-    _err.print(
-        "[bold yellow]not implemented yet:[/] the automatic planner (issue #6) and the thermal "
-        "solver that verifies its plans (issue #4) do not exist yet, so no plan was made. "
-        f"The case {path} is valid and voxelises; `optiprobe show {path}` draws it."
+    from optiprobe.outputs import write_simulation
+    from optiprobe.planner.pipeline import plan_case
+
+    try:
+        with _err.status("planning") as status:
+            outcome = plan_case(case, volume, progress=lambda m: status.update(escape(m)))
+    except OptiprobeError as error:
+        _print_error(error)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "planner.json").write_text(json.dumps(outcome.to_dict(), indent=1, default=str))
+    for message in outcome.messages:
+        _err.print(f"[bold yellow]planner:[/] {escape(message)}")
+    if outcome.plan is None:
+        _err.print("[bold red]no plan:[/] see planner.json")
+        raise typer.Exit(EXIT_CRITERIA_FAILED)
+    relative = os.path.relpath(case_path.resolve(), output.resolve())
+    plan_ = outcome.plan.model_copy(update={"case": relative})
+    import yaml
+
+    (output / "plan.yaml").write_text(
+        "# Suggested by `optiprobe plan` (research software, not for clinical use).\n"
+        + yaml.safe_dump(plan_.model_dump(mode="json", exclude_none=True), sort_keys=False)
     )
-    raise typer.Exit(EXIT_NOT_IMPLEMENTED)
+    write_simulation(output, volume, outcome.result, outcome.evaluation)
+    _print_evaluation(outcome.evaluation)
+    _print_probes(plan_)
+    for conflict in outcome.conflicts:
+        _out.print(
+            f"conflict: the {escape(conflict['structure'])} limit ({conflict['limit_c']:g} °C) "
+            f"blocks coverage: without it the surrogate covers "
+            f"{conflict['sample_points_gained']} more tumour/margin sample points"
+        )
+    evaluation = outcome.evaluation
+    if evaluation.verified:
+        verdict = "[green]verified by the solver: every limit holds[/]"
+    elif evaluation.passed:
+        verdict = "every limit holds in the solver, but a probe model is not gel-calibrated"
+    else:
+        verdict = "[bold red]limits fail in the solver[/]: this is the best safe plan found"
+    _out.print(f"{verdict}. Wrote {escape(str(output))}/ (plan.yaml, metrics.json, planner.json)")
+    raise typer.Exit(EXIT_OK if evaluation.passed else EXIT_CRITERIA_FAILED)
+
+
+def _print_probes(plan_) -> None:
+    from rich.table import Table
+
+    table = Table(title="probes")
+    for column in ("probe", "model", "entry (mm)", "tip (mm)", "depth (mm)", "freeze (min)"):
+        table.add_column(column)
+    for p in plan_.probes:
+        fmt = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
+        freeze = "" if p.freeze_min is None else " / ".join(f"{m:g}" for m in p.freeze_min)
+        table.add_row(
+            escape(p.name or ""),
+            p.model,
+            fmt(p.entry_mm),
+            fmt(p.tip_mm),
+            f"{p.depth_mm:.1f}",
+            freeze,
+        )
+    _out.print(table)
 
 
 def main() -> None:

@@ -108,7 +108,7 @@ def generate_candidates(case, volume, *, lattice_mm: float = 4.0) -> Candidates:
                     zone = tip - direction * np.array(
                         [[model.tip_offset_mm], [model.tip_offset_mm + model.active_length_mm]]
                     )
-                    if not np.all(grid.contains(zone)) or not grid.contains(tip[None])[0]:
+                    if not _inside(grid, zone, model.diameter_mm / 2):
                         rejected["outside grid"] += 1
                         continue
                     path = _path_index(grid, tip, entry)
@@ -156,3 +156,11 @@ def _path_index(grid, tip, entry) -> np.ndarray:
     points = tip + np.linspace(0.0, 1.0, steps)[:, None] * (entry - tip)
     points = points[grid.contains(points)]
     return np.clip(np.rint(grid.world_to_index(points)).astype(int), 0, np.array(grid.shape) - 1)
+
+
+def _inside(grid, zone: np.ndarray, radius_mm: float) -> bool:
+    """Whether the active zone and its surface stencil stay inside the grid, as the solver needs
+    (the probe's sampled surface spreads over 1.5 voxels around each point)."""
+    margin = radius_mm / np.asarray(grid.spacing_mm) + 1.5
+    index = grid.world_to_index(zone)
+    return bool(np.all(index >= margin) and np.all(index <= np.asarray(grid.shape) - 1 - margin))

@@ -14,7 +14,12 @@
    target is made 5 °C colder. The selection is solved again, at most ``max_rounds`` rounds;
    only solver numbers are reported.
 
-Continuous refinement by gradient (issue #6, step 3) is not implemented yet.
+5. When limits still fail, each structure's limit is dropped in turn from the selection: a
+   structure whose removal lets the surrogate cover more tumour or margin points is reported as
+   conflicting with coverage, with the counts.
+
+Continuous refinement by gradient (issue #6, step 3), baselines, robustness and protection
+suggestions are not implemented yet.
 """
 
 from __future__ import annotations
@@ -53,6 +58,19 @@ class PlanOutcome:
     rounds: list[dict] = field(default_factory=list)
     timings_s: dict = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    conflicts: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """Plain data for ``planner.json``."""
+        return {
+            "candidates": self.candidates,
+            "rejected_candidates": self.rejected,
+            "rounds": self.rounds,
+            "conflicts": self.conflicts,
+            "messages": self.messages,
+            "timings_s": self.timings_s,
+            "verified": bool(self.evaluation is not None and self.evaluation.verified),
+        }
 
 
 def _objective(case, kind):
@@ -241,27 +259,37 @@ def plan_case(
             v_at(spec.min_temperature_c + buffers[spec.structure], sl) - v_bias[spec.structure]
             for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
         ]
-        structure_values = (
-            np.concatenate([potentials[:, sl] for sl in structure_sl], axis=1)
-            if structure_sl
-            else np.zeros((n_options, 0))
-        )
         say(f"round {round_ + 1}: selecting probes with CP-SAT")
-        selection: Selection = select(
-            potentials[:, tumour_sl],
-            v_at(coverage_c, tumour_sl),
-            potentials[:, margin_sl],
-            v_at(margin_spec.isotherm_c, margin_sl),
-            structure_values,
-            np.concatenate(limits) if limits else np.zeros(0),
-            overfreeze,
-            minutes,
-            candidates.centres_mm[option_candidate],
-            min_fraction=coverage_spec.min_fraction,
-            max_count=case.probes.max_count,
-            min_spacing_mm=case.probes.min_spacing_mm,
-            time_limit_s=time_limit_s,
-        )
+
+        def solve(drop: str | None = None, limits=limits, coverage_c=coverage_c) -> Selection:
+            """Select with every structure limit, or without ``drop``'s (conflict analysis)."""
+            rows = [
+                (values, limit)
+                for (spec, _, _), sl, limit in zip(
+                    structure_points, structure_sl, limits, strict=True
+                )
+                if spec.structure != drop
+                for values in [potentials[:, sl]]
+            ]
+            values = np.concatenate([r[0] for r in rows], axis=1) if rows else None
+            bounds = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
+            return select(
+                potentials[:, tumour_sl],
+                v_at(coverage_c, tumour_sl),
+                potentials[:, margin_sl],
+                v_at(margin_spec.isotherm_c, margin_sl),
+                values if values is not None else np.zeros((n_options, 0)),
+                bounds,
+                overfreeze,
+                minutes,
+                candidates.centres_mm[option_candidate],
+                min_fraction=coverage_spec.min_fraction,
+                max_count=case.probes.max_count,
+                min_spacing_mm=case.probes.min_spacing_mm,
+                time_limit_s=time_limit_s,
+            )
+
+        selection = solve()
         record = {
             "round": round_ + 1,
             "cp_sat_status": selection.status,
@@ -273,7 +301,7 @@ def plan_case(
             "structure_bias_potential": {k: round(v, 2) for k, v in v_bias.items()},
             "coverage_isotherm_c": coverage_c,
             "uncovered_margin_points": selection.uncovered_margin,
-            "margin_points": margin_sl.stop - margin_sl.start,
+            "margin_points": int(margin_sl.stop - margin_sl.start),
         }
         outcome.rounds.append(record)
         if not selection.chosen:
@@ -331,6 +359,24 @@ def plan_case(
             changed = True
         if not changed:
             break
+    if outcome.evaluation is not None and not outcome.evaluation.passed and selection.chosen:
+        say("analysing which structure limits conflict with coverage")
+        base = selection.uncovered_tumour + selection.uncovered_margin
+        for spec, _, _ in structure_points:
+            freed = solve(spec.structure)
+            gained = base - (freed.uncovered_tumour + freed.uncovered_margin)
+            if gained > 0:
+                outcome.conflicts.append(
+                    {
+                        "structure": spec.structure,
+                        "limit_c": spec.min_temperature_c,
+                        "sample_points_gained": int(gained),
+                        "tumour_points_uncovered_with_limit": selection.uncovered_tumour,
+                        "tumour_points_uncovered_without_limit": freed.uncovered_tumour,
+                        "margin_points_uncovered_with_limit": selection.uncovered_margin,
+                        "margin_points_uncovered_without_limit": freed.uncovered_margin,
+                    }
+                )
     outcome.timings_s["total_s"] = round(time.perf_counter() - start, 2)
     return outcome
 
