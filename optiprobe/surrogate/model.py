@@ -232,7 +232,6 @@ class Surrogate:
         """
         shape, radius = self._shells(probes, medium)
         v_levels = jnp.asarray(self.v_levels[medium])
-        drops = v_levels - jnp.concatenate([v_levels[1:], jnp.zeros(1)])  # V_k − V_{k+1}
         axis = probes.entries_mm - probes.tips_mm
         unit = axis / jnp.linalg.norm(axis, axis=-1, keepdims=True)
         total = jnp.zeros(points_mm.shape[1], points_mm.dtype)
@@ -249,10 +248,20 @@ class Surrogate:
                 r = jnp.sqrt(rho2 + below * below + above * above + 1e-6)
                 outside.append(r - radius[i, k])
             outside.append(outside[-1] - TAIL_MM)  # body temperature TAIL_MM beyond the last
-            value = v_levels[0]
-            for k in range(levels):
-                gap = jnp.maximum(outside[k] - outside[k + 1], 1e-3)
-                value = value - drops[k] * jnp.clip(outside[k] / gap, 0.0, 1.0)
+            # The bracketing pair: the last shell the point is outside of (f_k >= 0) and the
+            # next. Selecting it first leaves one division per point instead of one per level
+            # (divisions dominated the cost); for nested shells this equals summing every
+            # level's clipped fraction.
+            level_v = [*list(v_levels), 0.0]
+            f_lo, f_hi, v_lo, v_hi = outside[0], outside[1], level_v[0], level_v[1]
+            for k in range(1, levels):
+                beyond = outside[k] >= 0.0
+                f_lo = jnp.where(beyond, outside[k], f_lo)
+                f_hi = jnp.where(beyond, outside[k + 1], f_hi)
+                v_lo = jnp.where(beyond, level_v[k], v_lo)
+                v_hi = jnp.where(beyond, level_v[k + 1], v_hi)
+            fraction = jnp.clip(f_lo / jnp.maximum(f_lo - f_hi, 1e-3), 0.0, 1.0)
+            value = v_lo - (v_lo - v_hi) * fraction
             total = total + probes.present[i] * jnp.maximum(value, 0.0)
         return total
 
