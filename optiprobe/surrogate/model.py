@@ -240,26 +240,34 @@ class Surrogate:
             d = points_mm - probes.tips_mm[i][:, None]
             zeta = unit[i] @ d
             rho2 = jnp.maximum(jnp.sum(d * d, axis=0) - zeta * zeta, 0.0)
-            outside = []
+            # Squared effective distance to each level's shell; whether the point is outside
+            # shell k is d2_k >= R_k², so only the bracketing pair needs square roots: the last
+            # shell the point is outside of and the next (or the tail beyond the warmest).
+            # For nested shells this equals summing every level's clipped fraction; selecting
+            # first leaves 2 square roots and 1 division per point instead of 12 and 12 (the
+            # forward pass became 1.8x faster; gathering the pair's parameters instead of
+            # selecting was 3.6x slower on the CPU).
+            d2 = []
             for k in range(levels):
                 z_lo, z_hi, s_lo, s_hi = (shape[i, k, a] for a in range(4))
                 below = s_lo * jnp.maximum(z_lo - zeta, 0.0)
                 above = s_hi * jnp.maximum(zeta - z_hi, 0.0)
-                r = jnp.sqrt(rho2 + below * below + above * above + 1e-6)
-                outside.append(r - radius[i, k])
-            outside.append(outside[-1] - TAIL_MM)  # body temperature TAIL_MM beyond the last
-            # The bracketing pair: the last shell the point is outside of (f_k >= 0) and the
-            # next. Selecting it first leaves one division per point instead of one per level
-            # (divisions dominated the cost); for nested shells this equals summing every
-            # level's clipped fraction.
+                d2.append(rho2 + below * below + above * above)
+            r_levels = [radius[i, k] for k in range(levels)]
             level_v = [*list(v_levels), 0.0]
-            f_lo, f_hi, v_lo, v_hi = outside[0], outside[1], level_v[0], level_v[1]
+            d2_lo, d2_hi, r_lo, r_hi = d2[0], d2[1], r_levels[0], r_levels[1]
+            v_lo, v_hi = level_v[0], level_v[1]
             for k in range(1, levels):
-                beyond = outside[k] >= 0.0
-                f_lo = jnp.where(beyond, outside[k], f_lo)
-                f_hi = jnp.where(beyond, outside[k + 1], f_hi)
+                beyond = d2[k] >= r_levels[k] * r_levels[k]
+                last = k == levels - 1
+                d2_lo = jnp.where(beyond, d2[k], d2_lo)
+                r_lo = jnp.where(beyond, r_levels[k], r_lo)
+                d2_hi = jnp.where(beyond, d2[k] if last else d2[k + 1], d2_hi)
+                r_hi = jnp.where(beyond, r_levels[k] + TAIL_MM if last else r_levels[k + 1], r_hi)
                 v_lo = jnp.where(beyond, level_v[k], v_lo)
                 v_hi = jnp.where(beyond, level_v[k + 1], v_hi)
+            f_lo = jnp.sqrt(d2_lo + 1e-6) - r_lo
+            f_hi = jnp.sqrt(d2_hi + 1e-6) - r_hi
             fraction = jnp.clip(f_lo / jnp.maximum(f_lo - f_hi, 1e-3), 0.0, 1.0)
             value = v_lo - (v_lo - v_hi) * fraction
             total = total + probes.present[i] * jnp.maximum(value, 0.0)
