@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 
 import jax
 import numpy as np
@@ -36,6 +35,7 @@ from _results import ROOT, machine, write_json
 
 from optiprobe.case import Plan
 from optiprobe.errors import OptiprobeError
+from optiprobe.outputs import write_atomic, write_npz_atomic
 from optiprobe.probes import CATALOGUE
 from optiprobe.surrogate.accuracy import isotherm_distances, needle_voxels
 from optiprobe.surrogate.model import (
@@ -102,14 +102,6 @@ def random_plan(case, volume, rng) -> Plan:
     return Plan(probes=probes)
 
 
-def _save_atomic(path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "w") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
-
-
 def solver_field(case, volume, plan, key: str, digest: str) -> np.ndarray:
     """The solver's T_min for ``plan``, cached (float16) while the fingerprint is unchanged.
 
@@ -122,16 +114,12 @@ def solver_field(case, volume, plan, key: str, digest: str) -> np.ndarray:
         if str(cached["fingerprint"]) == digest and str(cached["plan"]) == plan.model_dump_json():
             return cached["t_min_c"].astype(np.float32)
     result = simulate(case, volume, plan)
-    FIELDS.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=FIELDS, suffix=".npz")
-    os.close(handle)
-    np.savez_compressed(
-        temporary,
+    write_npz_atomic(
+        path,
         t_min_c=result.t_min_c.astype(np.float16),
         fingerprint=np.array(digest),
         plan=np.array(plan.model_dump_json()),
     )
-    os.replace(temporary, path)
     return result.t_min_c.astype(np.float16).astype(np.float32)
 
 
@@ -212,7 +200,7 @@ def main() -> None:
                 continue
             row = evaluate_plan(case, volume, plan, surrogate, predict, query, media, solver)
             row |= {"scenario": name, "fingerprint": digest}
-            _save_atomic(out / f"{key}.json", json.dumps(row))
+            write_atomic(out / f"{key}.json", json.dumps(row))
             rows.append(row)
             done += 1
             print(f"{name} plan {done}: {len(plan.probes)} probes", flush=True)

@@ -243,7 +243,7 @@ def plan(
     except OptiprobeError as error:
         _print_error(error)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    from optiprobe.outputs import write_simulation
+    from optiprobe.outputs import write_atomic, write_simulation
     from optiprobe.planner.pipeline import plan_case
 
     try:
@@ -253,7 +253,7 @@ def plan(
         _print_error(error)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     output.mkdir(parents=True, exist_ok=True)
-    (output / "planner.json").write_text(json.dumps(outcome.to_dict(), indent=1, default=str))
+    write_atomic(output / "planner.json", json.dumps(outcome.to_dict(), indent=1, default=str))
     for message in outcome.messages:
         _err.print(f"[bold yellow]planner:[/] {escape(message)}")
     if outcome.plan is None:
@@ -263,9 +263,10 @@ def plan(
     plan_ = outcome.plan.model_copy(update={"case": relative})
     import yaml
 
-    (output / "plan.yaml").write_text(
+    write_atomic(
+        output / "plan.yaml",
         "# Suggested by `optiprobe plan` (research software, not for clinical use).\n"
-        + yaml.safe_dump(plan_.model_dump(mode="json", exclude_none=True), sort_keys=False)
+        + yaml.safe_dump(plan_.model_dump(mode="json", exclude_none=True), sort_keys=False),
     )
     write_simulation(output, volume, outcome.result, outcome.evaluation)
     _print_evaluation(outcome.evaluation)

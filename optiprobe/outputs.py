@@ -18,10 +18,16 @@ import numpy as np
 
 from optiprobe.anatomy.volume import Volume
 
-__all__ = ["write_simulation"]
+__all__ = ["write_atomic", "write_npz_atomic", "write_simulation"]
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file + rename), with the usual
+    permissions: a reader sees the old file or the new one, never half of one, and an
+    interrupted run loses nothing already written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = data.encode() if isinstance(data, str) else data
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -35,12 +41,21 @@ def _atomic_bytes(path: Path, data: bytes) -> None:
             os.unlink(tmp)
 
 
+def write_npz_atomic(path: Path, **arrays) -> None:
+    """``numpy.savez_compressed`` to ``path``, atomically (see :func:`write_atomic`)."""
+    import io
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    write_atomic(path, buffer.getvalue())
+
+
 def _nifti(path: Path, array: np.ndarray, volume: Volume) -> None:
     import nibabel as nib
 
     image = nib.Nifti1Image(array, volume.grid.affine_ras())
     image.header.set_xyzt_units("mm", "sec")
-    _atomic_bytes(path, image.to_bytes() if not path.name.endswith(".gz") else _gz(image))
+    write_atomic(path, image.to_bytes() if not path.name.endswith(".gz") else _gz(image))
 
 
 def _gz(image) -> bytes:
@@ -79,8 +94,8 @@ def write_simulation(folder: str | Path, volume: Volume, result, evaluation) -> 
     _nifti(paths["t_final.nii.gz"], result.t_final_c.astype(np.float32), volume)
     _nifti(paths["labels.nii.gz"], volume.tissue_index.astype(np.uint8), volume)
     legend = {str(i): name for i, name in enumerate(volume.tissue_names)}
-    _atomic_bytes(paths["labels.json"], json.dumps(legend, indent=2).encode())
-    _atomic_bytes(paths["sensors.csv"], _sensors_csv(result))
+    write_atomic(paths["labels.json"], json.dumps(legend, indent=2).encode())
+    write_atomic(paths["sensors.csv"], _sensors_csv(result))
     metrics = evaluation.to_dict() | {
         "solver": {
             "status": result.status.name,
@@ -90,5 +105,5 @@ def write_simulation(folder: str | Path, volume: Volume, result, evaluation) -> 
             "stages": result.stages,
         },
     }
-    _atomic_bytes(paths["metrics.json"], (json.dumps(metrics, indent=2) + "\n").encode())
+    write_atomic(paths["metrics.json"], (json.dumps(metrics, indent=2) + "\n").encode())
     return list(paths.values())

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from optiprobe.outputs import write_npz_atomic
 from optiprobe.probes import CATALOGUE, get_probe_model
 from optiprobe.surrogate.fingerprint import fingerprint
 from optiprobe.surrogate.profile import LEVELS_C, fit_profile
@@ -57,15 +56,6 @@ ARRAY_MODEL = "cryo-1.7mm"
 GAMMAS = np.round(np.arange(0.3, 1.01, 0.05), 2)
 
 
-def _save_atomic(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    os.close(handle)
-    np.savez_compressed(temporary, **arrays)
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
-
-
 def _run_key(model: str, medium: str, freeze: tuple[float, ...]) -> str:
     return f"{model}__{medium}__" + "-".join(f"{d:g}" for d in freeze)
 
@@ -78,7 +68,7 @@ def profile(model: str, medium: str, freeze: tuple[float, ...], digest: str) -> 
         if str(cached["fingerprint"]) == digest:
             return cached["t_min_c"]
     result = single_probe_profile(model, medium, freeze, THAW_MIN)
-    _save_atomic(
+    write_npz_atomic(
         path,
         t_min_c=result.t_min_c,
         fingerprint=np.array(digest),
@@ -140,7 +130,7 @@ def array_field(medium: str, layout: str, digest: str):
         if str(cached["fingerprint"]) == digest:
             return case, voxelize(case), cached["t_min_c"].astype(np.float32)
     volume, result = run_plan(case, _array_probes(layout))
-    _save_atomic(path, t_min_c=result.t_min_c.astype(np.float16), fingerprint=np.array(digest))
+    write_npz_atomic(path, t_min_c=result.t_min_c.astype(np.float16), fingerprint=np.array(digest))
     return case, volume, result.t_min_c.astype(np.float16).astype(np.float32)
 
 
@@ -248,9 +238,9 @@ def main(argv: list[str] | None = None) -> None:
         fingerprint=np.array(json.dumps(prints, sort_keys=True)),
     )
     ARTEFACT.parent.mkdir(parents=True, exist_ok=True)
-    _save_atomic(ARTEFACT, **arrays)  # γ not yet fitted: the default
+    write_npz_atomic(ARTEFACT, **arrays)  # γ not yet fitted: the default
     gamma, rows = fit_gamma(digest)
-    _save_atomic(ARTEFACT, **arrays, gamma=np.array(gamma))
+    write_npz_atomic(ARTEFACT, **arrays, gamma=np.array(gamma))
     report["gamma"] = {"fitted": dict(zip(MEDIA, gamma.tolist(), strict=True)), "grid": rows}
     out = ROOT / "results" / "surrogate" / "calibration.json"
     out.parent.mkdir(parents=True, exist_ok=True)
