@@ -276,9 +276,10 @@ def _parity_plot(rows: list[dict], suffix: str = "") -> None:
         counts = np.sum([r["isotherms"][level]["histogram"] for r in rows], axis=0)
         coarse = counts[:300].reshape(60, 5).sum(axis=1)  # 0.1 mm bins up to 6 mm
         coarse[-1] += counts[300:].sum()
-        axes[1].stairs(coarse, np.linspace(0, 6, 61), color=color, label=f"{level} °C")
+        label = level.replace("-", "−") + " °C"
+        axes[1].stairs(coarse, np.linspace(0, 6, 61), color=color, label=label)
     axes[1].axvline(1.0, color="grey", ls=":", label="1 mm")
-    axes[1].set_xlabel("distance between solver and surrogate isotherm (mm, clipped at 6)")
+    axes[1].set_xlabel("solver-to-surrogate isotherm distance (mm; last bin: ≥ 6)")
     axes[1].set_ylabel("isotherm crossings")
     axes[1].legend()
     figure.tight_layout()
