@@ -107,33 +107,39 @@ def _forbidden(case: Case) -> dict[str, float]:
     return clearance
 
 
+def clearance_fields(case: Case, volume) -> dict[str, tuple[np.ndarray, float]]:
+    """Per structure needles must keep away from: (distance field in mm, required clearance)."""
+    from scipy import ndimage
+
+    spacing = np.asarray(volume.grid.spacing_mm)
+    return {
+        name: (ndimage.distance_transform_edt(~volume.masks[name], sampling=spacing), required)
+        for name, required in _forbidden(case).items()
+        if name in volume.masks and volume.masks[name].any()
+    }
+
+
+def path_voxels(grid, tip, entry) -> np.ndarray:
+    """Voxel indices (k, 3) along the straight path from ``tip`` to ``entry`` inside the grid,
+    sampled every quarter voxel."""
+    tip, entry = np.asarray(tip, float), np.asarray(entry, float)
+    steps = max(2, int(np.linalg.norm(entry - tip) / (0.25 * min(grid.spacing_mm))))
+    points = tip + np.linspace(0.0, 1.0, steps)[:, None] * (entry - tip)
+    points = points[grid.contains(points)]
+    return np.clip(np.rint(grid.world_to_index(points)).astype(int), 0, np.array(grid.shape) - 1)
+
+
 def needle_path_problems(plan: Plan, case: Case, volume) -> list[tuple[str, str]]:
     """(location, message) for each probe whose path from entry to tip comes closer to a
     structure than allowed. Only the part of the path inside the grid is checked."""
-    from scipy import ndimage
-
-    grid = volume.grid
-    spacing = np.asarray(grid.spacing_mm)
-    clearances = _forbidden(case)
-    distances = {
-        name: ndimage.distance_transform_edt(~volume.masks[name], sampling=spacing)
-        for name in clearances
-        if name in volume.masks and volume.masks[name].any()
-    }
+    fields = clearance_fields(case, volume)
     problems = []
     for i, probe in enumerate(plan.probes):
-        tip, entry = np.asarray(probe.tip_mm), np.asarray(probe.entry_mm)
-        steps = max(2, int(np.linalg.norm(entry - tip) / (0.25 * spacing.min())))
-        points = tip + np.linspace(0.0, 1.0, steps)[:, None] * (entry - tip)
-        points = points[grid.contains(points)]
-        if len(points) == 0:
+        index = path_voxels(volume.grid, probe.tip_mm, probe.entry_mm)
+        if len(index) == 0:
             continue
-        index = np.clip(
-            np.rint(grid.world_to_index(points)).astype(int), 0, np.array(grid.shape) - 1
-        )
-        for name, field in distances.items():
-            closest = float(field[index[:, 0], index[:, 1], index[:, 2]].min())
-            required = clearances[name]
+        for name, (field, required) in fields.items():
+            closest = float(field[tuple(index.T)].min())
             if closest <= required:
                 where = "passes through" if closest == 0 else f"passes {closest:.1f} mm from"
                 label = probe.name or f"probe {i + 1}"

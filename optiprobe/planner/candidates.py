@@ -17,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from optiprobe.probes import get_probe_model
-from optiprobe.validation import _forbidden
+from optiprobe.validation import clearance_fields, path_voxels
 
 __all__ = ["Candidates", "generate_candidates"]
 
@@ -73,13 +72,7 @@ def _lattice(volume, tumor_name: str, spacing_mm: float) -> np.ndarray:
 def generate_candidates(case, volume, *, lattice_mm: float = 4.0) -> Candidates:
     """All feasible candidate trajectories of ``case`` (see the module docstring)."""
     grid = volume.grid
-    spacing = np.asarray(grid.spacing_mm)
-    clearances = _forbidden(case)
-    distance = {
-        name: ndimage.distance_transform_edt(~volume.masks[name], sampling=spacing)
-        for name in clearances
-        if name in volume.masks and volume.masks[name].any()
-    }
+    fields = clearance_fields(case, volume)
     bone = (
         np.isin(np.asarray(volume.tissue_names)[volume.tissue_index], BONE_TISSUES)
         & ~volume.masks[case.tumor.name]
@@ -111,10 +104,10 @@ def generate_candidates(case, volume, *, lattice_mm: float = 4.0) -> Candidates:
                     if not _inside(grid, zone, model.diameter_mm / 2):
                         rejected["outside grid"] += 1
                         continue
-                    path = _path_index(grid, tip, entry)
-                    if any(
-                        field[tuple(path.T)].min() <= clearances[name]
-                        for name, field in distance.items()
+                    path = path_voxels(grid, tip, entry)
+                    if len(path) and any(
+                        field[tuple(path.T)].min() <= required
+                        for field, required in fields.values()
                     ):
                         rejected["clearance"] += 1
                         continue
@@ -149,13 +142,6 @@ def _entry(tip, direction, region, max_depth_mm: float):
     points = tip[None, :] - depths[:, None] * direction[None, :]
     inside = np.nonzero(region.signed_distance(points) <= 0)[0]
     return None if len(inside) == 0 else points[inside[0]]
-
-
-def _path_index(grid, tip, entry) -> np.ndarray:
-    steps = max(2, int(np.linalg.norm(entry - tip) / (0.25 * min(grid.spacing_mm))))
-    points = tip + np.linspace(0.0, 1.0, steps)[:, None] * (entry - tip)
-    points = points[grid.contains(points)]
-    return np.clip(np.rint(grid.world_to_index(points)).astype(int), 0, np.array(grid.shape) - 1)
 
 
 def _inside(grid, zone: np.ndarray, radius_mm: float) -> bool:

@@ -115,7 +115,8 @@ def _points(case, volume, rng):
     for spec in case.protected:
         mask = volume.masks[spec.structure] & (outside <= 30.0)
         index = _subsample(np.argwhere(mask), rng, 150)
-        structure_points.append((spec, grid.lower_mm + index * spacing, index))
+        tissues = names[volume.tissue_index[tuple(index.T)]]
+        structure_points.append((spec, grid.lower_mm + index * spacing, tissues))
     return points, structure_points
 
 
@@ -178,10 +179,7 @@ def plan_case(
     field_ = medium_field(volume, surrogate)
 
     all_points = [points["tumour"], points["margin"], points["healthy"]]
-    all_points += [
-        (p, np.asarray(volume.tissue_names)[volume.tissue_index[tuple(i.T)]])
-        for _, p, i in structure_points
-    ]
+    all_points += [(p, t) for _, p, t in structure_points]
     coordinates = np.concatenate([p for p, _ in all_points])
     tissues = np.concatenate([t for _, t in all_points])
     query = make_query(coordinates, tissues, surrogate)

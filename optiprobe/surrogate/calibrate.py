@@ -8,7 +8,7 @@
    the combination rule. Each run's profile is written atomically to
    ``results/surrogate/training/`` and reused while the solver fingerprint is unchanged.
 2. **Fit**: per-level isotherm shapes and radii (:mod:`optiprobe.surrogate.profile`), the
-   earlier-cycle weight β per model and medium, and the combination exponent.
+   earlier-cycle weight β per model and medium, and the superposition exponent γ per medium.
 3. **Artefact**: ``optiprobe/surrogate/data/surrogate.npz`` with the solver fingerprint
    (:mod:`optiprobe.surrogate.fingerprint`); a fit report goes to
    ``results/surrogate/calibration.json``.

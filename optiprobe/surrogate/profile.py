@@ -8,7 +8,7 @@ Around one probe in a uniform medium, the minimum temperature reached is describ
 (ρ from the needle axis, ζ along the needle from the tip towards the entry; a capsule around the
 segment ``[z_lo, z_hi]``, stretched by ``s_lo`` beyond its distal end and ``s_hi`` beyond its
 proximal end), and by the radii ``R_k`` at which the temperature crosses fixed levels
-:data:`LEVELS_C`. In between, the *cold deficit* Φ (see :mod:`optiprobe.surrogate.medium`) is
+:data:`LEVELS_C`. In between, the *cold potential* V (see :mod:`optiprobe.surrogate.medium`) is
 linear in r. Shape and radii are fitted to each solver profile so as to minimise the distance
 between the fitted and the simulated isotherm surfaces, weighted by surface area.
 """
