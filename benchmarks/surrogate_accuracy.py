@@ -253,12 +253,12 @@ def summarise(rows: list[dict], media: str = "point") -> dict:
     }
     suffix = "" if media == "point" else f"_{media}"
     write_json(ROOT / "results" / "surrogate" / f"accuracy{suffix}.json", summary)
-    _parity_plot(rows, suffix)
+    _parity_plot(rows, suffix, media)
     print(json.dumps({k: v for k, v in summary.items() if k != "machine"}, indent=1))
     return summary
 
 
-def _parity_plot(rows: list[dict], suffix: str = "") -> None:
+def _parity_plot(rows: list[dict], suffix: str = "", media: str = "point") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -271,7 +271,7 @@ def _parity_plot(rows: list[dict], suffix: str = "") -> None:
     axes[0].plot([-150, 40], [-150, 40], "k--", lw=1)
     axes[0].set_xlabel("solver minimum temperature (°C)")
     axes[0].set_ylabel("surrogate minimum temperature (°C)")
-    axes[0].set_title(f"Held-out voxels ({len(rows)} plans)")
+    axes[0].set_title(f"Held-out voxels ({len(rows)} plans, shells of the {media} medium)")
     for level, color in (("0", "tab:blue"), ("-40", "tab:red")):
         counts = np.sum([r["isotherms"][level]["histogram"] for r in rows], axis=0)
         coarse = counts[:300].reshape(60, 5).sum(axis=1)  # 0.1 mm bins up to 6 mm
