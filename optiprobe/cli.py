@@ -123,8 +123,9 @@ def simulate(
 ) -> None:
     """Simulate a plan with the thermal solver and evaluate the case's criteria.
 
-    Writes t_min.nii.gz, t_final.nii.gz, labels.nii.gz, sensors.csv and metrics.json to --out.
-    Exit 0 when every limit holds, 1 when one fails.
+    Writes t_min.nii.gz, t_final.nii.gz, labels.nii.gz, sensors.csv and metrics.json to --out,
+    with the plan (plan.yaml) and run.json (case file, inputs digest) so the folder stands alone
+    for `optiprobe report`. Exit 0 when every limit holds, 1 when one fails.
     """
     from optiprobe.anatomy.voxelize import case_grid
     from optiprobe.case import load_plan
@@ -149,7 +150,7 @@ def simulate(
             raise typer.Exit(EXIT_INPUT_ERROR)
         _err.print(f"[bold yellow]warning:[/] {escape(message)}")
     from optiprobe.metrics import evaluate, plan_models_calibrated
-    from optiprobe.outputs import write_simulation
+    from optiprobe.outputs import write_run_record, write_simulation
     from optiprobe.thermal.simulate import simulate as run_simulation
 
     shape = "×".join(map(str, volume.grid.shape))
@@ -162,6 +163,7 @@ def simulate(
     calibrated = plan_models_calibrated(case, plan_)
     evaluation = evaluate(case, volume, result, plan_name=plan_.name, models_calibrated=calibrated)
     write_simulation(out, volume, result, evaluation)
+    write_run_record(out, case_path, case, plan_)
     _print_evaluation(evaluation)
     verdict = "every limit holds" if evaluation.passed else "[bold red]limits fail[/]"
     if calibrated:
@@ -243,7 +245,7 @@ def plan(
     except OptiprobeError as error:
         _print_error(error)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    from optiprobe.outputs import write_atomic, write_simulation
+    from optiprobe.outputs import write_atomic, write_run_record, write_simulation
     from optiprobe.planner.pipeline import plan_case
 
     try:
@@ -259,16 +261,10 @@ def plan(
     if outcome.plan is None:
         _err.print("[bold red]no plan:[/] see planner.json")
         raise typer.Exit(EXIT_CRITERIA_FAILED)
-    relative = os.path.relpath(case_path.resolve(), output.resolve())
-    plan_ = outcome.plan.model_copy(update={"case": relative})
-    import yaml
-
-    write_atomic(
-        output / "plan.yaml",
-        "# Suggested by `optiprobe plan` (research software, not for clinical use).\n"
-        + yaml.safe_dump(plan_.model_dump(mode="json", exclude_none=True), sort_keys=False),
-    )
+    plan_ = outcome.plan
     write_simulation(output, volume, outcome.result, outcome.evaluation)
+    header = "# Suggested by `optiprobe plan` (research software, not for clinical use).\n"
+    write_run_record(output, case_path, case, plan_, header=header, planner="planner.json")
     _print_evaluation(outcome.evaluation)
     _print_probes(plan_)
     for conflict in outcome.conflicts:

@@ -18,7 +18,15 @@ import numpy as np
 
 from optiprobe.anatomy.volume import Volume
 
-__all__ = ["write_atomic", "write_npz_atomic", "write_simulation"]
+__all__ = [
+    "inputs_digest",
+    "plan_yaml",
+    "read_run_record",
+    "write_atomic",
+    "write_npz_atomic",
+    "write_run_record",
+    "write_simulation",
+]
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -43,8 +51,6 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 
 def write_npz_atomic(path: Path, **arrays) -> None:
     """``numpy.savez_compressed`` to ``path``, atomically (see :func:`write_atomic`)."""
-    import io
-
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     write_atomic(path, buffer.getvalue())
@@ -107,3 +113,89 @@ def write_simulation(folder: str | Path, volume: Volume, result, evaluation) -> 
     }
     write_atomic(paths["metrics.json"], (json.dumps(metrics, indent=2) + "\n").encode())
     return list(paths.values())
+
+
+RUN_RECORD = "run.json"
+
+
+def plan_yaml(plan, case_reference: str | None = None, *, header: str | None = None) -> str:
+    """The plan as hand-editable YAML; ``case_reference`` (a path relative to where the file
+    will live) replaces the plan's ``case:`` field."""
+    import yaml
+
+    if case_reference is not None:
+        plan = plan.model_copy(update={"case": case_reference})
+    text = yaml.safe_dump(plan.model_dump(mode="json", exclude_none=True), sort_keys=False)
+    return (header or "") + text
+
+
+def inputs_digest(case, plan) -> str:
+    """SHA-256 over everything a simulation's answer depends on: the validated case (with a
+    label-map image's bytes), the plan's probes and protocol, and the solver's physics, tissue
+    table and probe catalogue (:func:`optiprobe.surrogate.fingerprint.fingerprint`). Equal
+    digests mean an earlier run of the same inputs can be reused."""
+    import hashlib
+
+    from optiprobe.surrogate.fingerprint import fingerprint
+
+    digest = hashlib.sha256()
+    case_data = case.model_dump(mode="json")
+    digest.update(json.dumps(case_data, sort_keys=True).encode())
+    labelmap = case.anatomy.labelmap
+    if labelmap is not None:
+        digest.update(Path(labelmap.path).read_bytes())
+    plan_data = plan.model_dump(mode="json", exclude={"case", "name", "description"})
+    digest.update(json.dumps(plan_data, sort_keys=True).encode())
+    digest.update(fingerprint()["total"].encode())
+    return digest.hexdigest()
+
+
+def write_run_record(
+    folder: str | Path, case_path: str | Path, case, plan, *, header: str | None = None, **extra
+) -> None:
+    """Write the inputs of a simulation into its folder, so that the folder stands alone:
+    ``plan.yaml`` (naming the case relative to the folder) and ``run.json`` (the case file, the
+    inputs digest of :func:`inputs_digest`, the optiprobe version, and ``extra``). Reports and
+    comparisons read these; a run folder without them predates this record."""
+    from optiprobe import __version__
+
+    folder = Path(folder)
+    relative = os.path.relpath(Path(case_path).resolve(), folder.resolve())
+    header = header or f"# Plan simulated in this folder by optiprobe {__version__}.\n"
+    write_atomic(folder / "plan.yaml", plan_yaml(plan, relative, header=header))
+    record = {
+        "case": relative,
+        "plan": "plan.yaml",
+        "inputs_digest": inputs_digest(case, plan),
+        "optiprobe_version": __version__,
+    } | extra
+    write_atomic(folder / RUN_RECORD, json.dumps(record, indent=2) + "\n")
+
+
+def read_run_record(folder: str | Path) -> dict:
+    """``run.json`` of a run folder, with ``case`` and ``plan`` resolved to absolute paths.
+
+    Raises :class:`optiprobe.errors.OptiprobeError` when the folder is not a run folder."""
+    from optiprobe.errors import OptiprobeError
+
+    folder = Path(folder)
+    path = folder / RUN_RECORD
+    if not folder.is_dir():
+        raise OptiprobeError(
+            f"no such folder: {folder}",
+            allowed="a folder written by `optiprobe simulate`, `plan` or `compare`",
+        )
+    if not path.is_file():
+        raise OptiprobeError(
+            f"{folder} has no {RUN_RECORD}: not a run folder, or written by an older optiprobe",
+            file=folder,
+            allowed="a folder written by `optiprobe simulate`, `plan` or `compare` "
+            "(re-run the simulation to create it)",
+        )
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise OptiprobeError(f"cannot read {RUN_RECORD}: {error}", file=path) from None
+    record["case"] = (folder / record["case"]).resolve()
+    record["plan"] = (folder / record["plan"]).resolve()
+    return record

@@ -126,6 +126,37 @@ def test_cli_simulate_writes_outputs(gel, tmp_path):
     assert image.shape == volume.grid.shape
     header = (out / "sensors.csv").read_text().splitlines()[0]
     assert header == "time_s,near,far"
+    # The folder stands alone: it names its case and carries the plan it simulated.
+    from optiprobe.case import load_case, load_plan
+    from optiprobe.outputs import inputs_digest, read_run_record
+
+    record = read_run_record(out)
+    assert record["case"] == case_file.resolve()
+    case = load_case(record["case"])
+    saved = load_plan(record["plan"], case)
+    assert saved.probes == load_plan(plan_file).probes
+    assert record["inputs_digest"] == inputs_digest(case, saved)
+
+
+def test_inputs_digest_follows_probes_and_case(tmp_path):
+    """The digest that lets `compare` reuse a run changes with any input that changes the
+    answer, and not with the plan's name."""
+    from optiprobe.outputs import inputs_digest
+
+    case_file = tmp_path / "case.yaml"
+    case_file.write_text(SHORT)
+    case = load_case(case_file)
+    probe = {"model": "cryo-2.4mm", "tip_mm": [0, 0, -22], "entry_mm": [0, 0, 38]}
+    base = Plan.model_validate({"probes": [probe | {"freeze_min": [2]}]})
+    renamed = base.model_copy(update={"name": "other"})
+    longer = Plan.model_validate({"probes": [probe | {"freeze_min": [3]}]})
+    moved = Plan.model_validate({"probes": [probe | {"tip_mm": [0, 1, -22]}]})
+    finer = tmp_path / "finer.yaml"
+    finer.write_text(SHORT.replace("spacing_mm: 1.5", "spacing_mm: 1.0"))
+    assert inputs_digest(case, base) == inputs_digest(case, renamed)
+    assert inputs_digest(case, base) != inputs_digest(case, longer)
+    assert inputs_digest(case, base) != inputs_digest(case, moved)
+    assert inputs_digest(case, base) != inputs_digest(load_case(finer), base)
 
 
 def test_non_finite_field_is_reported_as_a_status(gel, monkeypatch):
