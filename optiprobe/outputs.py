@@ -80,27 +80,26 @@ def _sensors_csv(result) -> bytes:
     return buffer.getvalue().encode()
 
 
-def write_simulation(folder: str | Path, volume: Volume, result, evaluation) -> list[Path]:
+def write_simulation(
+    folder: str | Path, volume: Volume, result, evaluation, *, volumes: bool = True
+) -> list[Path]:
     """Write ``t_min.nii.gz``, ``t_final.nii.gz``, ``labels.nii.gz`` (+ ``labels.json``),
-    ``sensors.csv`` and ``metrics.json`` into ``folder``; return the paths written."""
+    ``sensors.csv`` and ``metrics.json`` into ``folder``; return the paths written.
+
+    ``volumes=False`` leaves out the NIfTI volumes and their legend (sweeps keep only the
+    numbers: a run's volumes are megabytes, its metrics a few kilobytes)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {
-        name: folder / name
-        for name in (
-            "t_min.nii.gz",
-            "t_final.nii.gz",
-            "labels.nii.gz",
-            "labels.json",
-            "sensors.csv",
-            "metrics.json",
-        )
-    }
-    _nifti(paths["t_min.nii.gz"], result.t_min_c.astype(np.float32), volume)
-    _nifti(paths["t_final.nii.gz"], result.t_final_c.astype(np.float32), volume)
-    _nifti(paths["labels.nii.gz"], volume.tissue_index.astype(np.uint8), volume)
-    legend = {str(i): name for i, name in enumerate(volume.tissue_names)}
-    write_atomic(paths["labels.json"], json.dumps(legend, indent=2).encode())
+    names = ("sensors.csv", "metrics.json")
+    if volumes:
+        names = ("t_min.nii.gz", "t_final.nii.gz", "labels.nii.gz", "labels.json", *names)
+    paths = {name: folder / name for name in names}
+    if volumes:
+        _nifti(paths["t_min.nii.gz"], result.t_min_c.astype(np.float32), volume)
+        _nifti(paths["t_final.nii.gz"], result.t_final_c.astype(np.float32), volume)
+        _nifti(paths["labels.nii.gz"], volume.tissue_index.astype(np.uint8), volume)
+        legend = {str(i): name for i, name in enumerate(volume.tissue_names)}
+        write_atomic(paths["labels.json"], json.dumps(legend, indent=2).encode())
     write_atomic(paths["sensors.csv"], _sensors_csv(result))
     metrics = evaluation.to_dict() | {
         "solver": {
@@ -139,7 +138,7 @@ def inputs_digest(case, plan) -> str:
     from optiprobe.surrogate.fingerprint import fingerprint
 
     digest = hashlib.sha256()
-    case_data = case.model_dump(mode="json")
+    case_data = case.model_dump(mode="json", exclude={"variants"})  # variants are not simulated
     digest.update(json.dumps(case_data, sort_keys=True).encode())
     labelmap = case.anatomy.labelmap
     if labelmap is not None:

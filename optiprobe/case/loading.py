@@ -117,6 +117,10 @@ def _reference_problems(case: Case) -> Iterator[tuple[tuple, str, str | None]]:
         yield ("tumor", "label"), "tumor.label needs a labelmap anatomy", "tumor.shape"
     yield from _name_problems(case)
     yield from _probe_problems(case)
+    if case.variants:
+        from optiprobe.case.variants import variant_problems
+
+        yield from variant_problems(case)
     bounds = case.protocol.freeze_bounds_min
     for i, phase in enumerate(case.protocol.phases):
         if bounds and phase.kind == "freeze" and not bounds[0] <= phase.duration_min <= bounds[1]:

@@ -27,6 +27,7 @@ __all__ = [
     "ProtectedSpec",
     "ProtocolSpec",
     "TumorSpec",
+    "VariantSpec",
 ]
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.+-]+$")]
@@ -407,6 +408,24 @@ class EnvironmentSpec(StrictModel):
     arterial_temperature_c: Annotated[float, Field(ge=0, le=45)] = 37.0
 
 
+# --- variants -------------------------------------------------------------------------------
+
+
+class VariantSpec(StrictModel):
+    """A named alternative of the case to plan and compare (``optiprobe compare CASE``).
+
+    Each given field replaces the case's section of the same meaning: ``probe_models`` replaces
+    ``probes.models``; ``protocol``, ``protected`` and ``protection`` replace those sections.
+    """
+
+    name: Name
+    description: str = ""
+    probe_models: Annotated[list[str | CustomProbeSpec], Field(min_length=1)] | None = None
+    protocol: ProtocolSpec | None = None
+    protected: list[ProtectedSpec] | None = None
+    protection: list[ProtectionSpec] | None = None
+
+
 # --- the case -------------------------------------------------------------------------------
 
 
@@ -428,3 +447,11 @@ class Case(StrictModel):
     objectives: list[ObjectiveSpec] = Field(default_factory=_default_objectives)
     environment: EnvironmentSpec = EnvironmentSpec()
     tissue_overrides: dict[str, dict[str, float]] = {}
+    variants: Annotated[list[VariantSpec], Field(max_length=16)] = []
+
+    @model_validator(mode="after")
+    def _unique_variant_names(self):
+        names = [v.name for v in self.variants]
+        if len(set(names)) != len(names):
+            raise ValueError("variants: each name may appear only once")
+        return self
