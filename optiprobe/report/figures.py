@@ -31,10 +31,11 @@ __all__ = [
 ]
 
 # (temperature °C, colour, line style, meaning) of the isotherms drawn everywhere.
+# Line styles keep them apart from the solid outlines of the protected structures.
 ISOTHERMS = (
     (0.0, "white", "--", "0 °C (visible ice edge)"),
-    (-20.0, "#00c8ff", "-", "−20 °C (lethal, limit)"),
-    (-40.0, "#1a1aff", "-", "−40 °C (lethal, goal)"),
+    (-20.0, "#3d7dff", "-.", "−20 °C (lethal, limit)"),
+    (-40.0, "#0a0a8c", ":", "−40 °C (lethal, goal)"),
 )
 _PROBE_COLOUR = "black"
 
@@ -90,11 +91,18 @@ def slices_figure(run) -> bytes:
     colourbar.set_label("minimum temperature reached [°C] (shown below 0 °C)")
     handles = legend_handles(case, volume)
     handles += [
-        Line2D([], [], color=c, ls=ls, lw=2, label=label, path_effects=stroke)
+        Line2D([], [], color=c, ls=ls, lw=2.4, label=label, path_effects=stroke)
         for _, c, ls, label in ISOTHERMS
     ]
     handles.append(
-        Line2D([], [], color=_PROBE_COLOUR, lw=2.5, marker="o", label="probe (projected; ● tip)")
+        Line2D(
+            [],
+            [],
+            color=_PROBE_COLOUR,
+            lw=2.5,
+            marker="o",
+            label="probe, projected\n(● tip, number)",
+        )
     )
     fig.legend(handles=handles, loc="outside right center", fontsize=9, title="legend")
     return _png(fig)
@@ -120,7 +128,7 @@ def _draw_cold(ax, t_min_c, grid, view, index, stroke):
     for temperature, colour, style, _ in ISOTHERMS:
         if plane.min() <= temperature <= plane.max():
             contour = ax.contour(
-                h, v, plane, levels=[temperature], colors=colour, linestyles=style, linewidths=2
+                h, v, plane, levels=[temperature], colors=colour, linestyles=style, linewidths=2.4
             )
             contour.set(path_effects=stroke)
     return image
@@ -143,14 +151,15 @@ def _draw_probes(ax, plan, view) -> None:
         )
         ax.plot(tip[horizontal], tip[vertical], "o", color=_PROBE_COLOUR, ms=5, path_effects=halo)
         key = (round(tip[horizontal]), round(tip[vertical]))  # one label per projected tip
-        tips.setdefault(key, []).append(probe.name or f"probe {number}")
+        tips.setdefault(key, []).append(str(number))  # numbers of the probe table
     for (h, v), names in tips.items():
         ax.annotate(
             ", ".join(names),
             (h, v),
             xytext=(5, -10),
             textcoords="offset points",
-            fontsize=8,
+            fontsize=9,
+            fontweight="bold",
             path_effects=halo,
         )
 
@@ -220,26 +229,25 @@ def tvh_figure(histograms, case) -> bytes:
     for temperature, _, style, label in ISOTHERMS:
         ax.axvline(temperature, color="0.45", ls=style if style != "-" else ":", lw=1)
         ax.annotate(label.split(" (")[0], (temperature, 101), ha="center", fontsize=8, color="0.3")
+    for limit in sorted(set(limits.values())):
+        ax.axvline(limit, color="crimson", ls=(0, (1, 3)), lw=1.2)
+        ax.annotate(f"limit {limit:g} °C", (limit, 101), ha="center", fontsize=8, color="crimson")
     for histogram in histograms:
         colour = colours.get(histogram.name, "0.3")
+        label = f"{histogram.name} ({histogram.volume_ml:.2f} mL)"
+        if histogram.name in limits:
+            limit = limits[histogram.name]
+            at_limit = 100 * histogram.fraction_at(limit)
+            label += f": {at_limit:.1f} % at or below its {limit:g} °C limit (▼)"
+            ax.plot(limit, at_limit, "v", color=colour, ms=10, mec="k", zorder=5)
         ax.plot(
             histogram.temperatures_c,
             100 * histogram.fraction_colder,
             color=colour,
             lw=3 if histogram.name == case.tumor.name else 2,
-            label=f"{histogram.name} ({histogram.volume_ml:.2f} mL)",
+            label=label,
             path_effects=_dark_edge(colour),
         )
-        if histogram.name in limits:
-            limit = limits[histogram.name]
-            ax.plot(limit, 100 * histogram.fraction_at(limit), "v", color=colour, ms=10, mec="k")
-            ax.annotate(
-                f"{histogram.name} limit {limit:g} °C",
-                (limit, 100 * histogram.fraction_at(limit)),
-                xytext=(6, 8),
-                textcoords="offset points",
-                fontsize=9,
-            )
     ax.set_xlim(40, histograms[0].temperatures_c.min())  # colder to the right, as a DVH
     ax.set_ylim(-2, 106)
     ax.set_xlabel("temperature T [°C]  (colder →)")
@@ -282,14 +290,14 @@ def thermocouple_figure(
             ax.axhline(
                 summary.limit_c, color=colour, ls=":", lw=1.5, label=f"{summary.watches} limit"
             )
-        for time_s, value, what in (
-            (summary.trigger_s, trigger_c, "trigger"),
-            (summary.limit_s, summary.limit_c, "limit"),
-        ):
-            if time_s is not None and value is not None:
+        crossings = [(summary.trigger_s, trigger_c, f"{trigger_c:g} °C")]
+        if summary.limit_c is not None and summary.limit_c != trigger_c:
+            crossings.append((summary.limit_s, summary.limit_c, f"{summary.watches} limit"))
+        for time_s, value, what in crossings:
+            if time_s is not None:
                 ax.plot(time_s / 60, value, "o", color=colour, mec="k", ms=8)
                 ax.annotate(
-                    f"{summary.name}: {what} at {time_s / 60:.1f} min",
+                    f"{summary.name} reaches {what} at {time_s / 60:.1f} min",
                     (time_s / 60, value),
                     xytext=(6, -14),
                     textcoords="offset points",

@@ -115,7 +115,7 @@ def _context(run) -> dict:
         "thermocouples": summaries,
         "trigger_c": PROTECTION_TRIGGER_C,
         "probes": probe_rows(run.plan, case),
-        "view3d": view3d_html(run, margins),
+        "view3d": view3d_html(run, margins, limit_mm=spec["limit_mm"]),
     }
 
 
@@ -214,6 +214,7 @@ def probe_rows(plan, case) -> list[dict]:
         freeze = probe.freeze_min or (plan.protocol or case.protocol).freeze_durations_min
         rows.append(
             {
+                "number": number,
                 "name": probe.name or f"probe {number}",
                 "model": probe.model,
                 "entry": ", ".join(f"{v:.1f}" for v in entry),

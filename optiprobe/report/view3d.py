@@ -18,15 +18,21 @@ _MAX_POINTS = 60_000
 _MAX_STRUCTURE_POINTS = 4_000
 
 
-def view3d_html(run, margins, *, max_points: int = _MAX_POINTS) -> str:
-    """A ``<div>`` with the 3-D figure and plotly.js inlined (``include_plotlyjs=True``)."""
+def view3d_html(
+    run, margins, *, limit_mm: float | None = None, max_points: int = _MAX_POINTS
+) -> str:
+    """A ``<div>`` with the 3-D figure and plotly.js inlined (``include_plotlyjs=True``).
+
+    ``margins`` is a :class:`~optiprobe.metrics.histograms.MarginMap`; its colour scale is
+    centred on ``limit_mm`` (red: short of the limit), as in the static margin map.
+    """
     import plotly.graph_objects as go
 
     figure = go.Figure()
     isotherms = _isotherm_trace(run, max_points)
     if isotherms is not None:
         figure.add_trace(isotherms)
-    figure.add_trace(_margin_trace(margins))
+    figure.add_trace(_margin_trace(margins, 0.0 if limit_mm is None else limit_mm))
     for name, colour, label in structure_styles(run.case)[1:]:
         trace = _structure_trace(run, name, colour, label)
         if trace is not None:
@@ -37,8 +43,13 @@ def view3d_html(run, margins, *, max_points: int = _MAX_POINTS) -> str:
     figure.update_layout(
         scene={f"{k}axis_title": v for k, v in axis.items()} | {"aspectmode": "data"},
         height=720,
-        margin={"l": 0, "r": 0, "t": 30, "b": 0},
-        legend={"x": 0.0, "y": 1.0, "bgcolor": "rgba(255,255,255,0.8)"},
+        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        legend={
+            "x": 0.0,
+            "y": 1.0,
+            "bgcolor": "rgba(255,255,255,0.8)",
+            "itemsizing": "constant",
+        },
         title="3-D view (drag to rotate, scroll to zoom; LPS mm)",
     )
     return figure.to_html(
@@ -74,16 +85,21 @@ def _isotherm_trace(run, max_points: int):
         isomin=-40,
         isomax=0,
         surface_count=3,  # -40, -20, 0 °C
-        opacity=0.25,
+        opacity=0.18,
         colorscale=[[0, "#1a1aff"], [0.5, "#00c8ff"], [1, "#d0f4ff"]],
         caps={"x_show": False, "y_show": False, "z_show": False},
-        colorbar={"title": "isotherms [°C]", "tickvals": [-40, -20, 0], "x": 1.0},
+        colorbar={
+            "title": {"text": "isotherms [°C]", "side": "right"},
+            "tickvals": [-40, -20, 0],
+            "x": 1.0,
+            "len": 0.8,
+        },
         name="isotherms −40 / −20 / 0 °C",
         showlegend=True,
     )
 
 
-def _margin_trace(margins):
+def _margin_trace(margins, centre_mm: float):
     import plotly.graph_objects as go
 
     p = margins.points_mm
@@ -93,11 +109,11 @@ def _margin_trace(margins):
         z=p[:, 2],
         mode="markers",
         marker={
-            "size": 3,
+            "size": 4,
             "color": margins.margins_mm,
             "colorscale": "RdBu",
-            "cmid": 0.0,
-            "colorbar": {"title": "margin [mm]", "x": 1.1},
+            "cmid": centre_mm,
+            "colorbar": {"title": {"text": "margin [mm]", "side": "right"}, "x": 1.08, "len": 0.8},
         },
         name=f"tumour surface, coloured by {margins.isotherm_c:g} °C margin",
         hovertemplate="%{x:.1f}, %{y:.1f}, %{z:.1f} mm<br>margin %{marker.color:.1f} mm",
