@@ -228,3 +228,19 @@ def test_missing_volume_is_refused(run_dir, tmp_path):
     (copy / "t_min.nii.gz").unlink()
     result = _report(str(copy))
     assert result.exit_code == 2 and "t_min.nii.gz is missing" in result.output
+
+
+def test_case_without_thermocouples_or_protected_structures(run_dir, tmp_path):
+    copy = _copy_run(run_dir, tmp_path)
+    case = copy.parent / "case.yaml"
+    text = case.read_text()
+    text = text.split("thermocouples:")[0]  # the last section
+    text = text.replace("protected:\n  - {structure: nerve_a, min_temperature_c: 5}\n", "")
+    assert "protected" not in text and "thermocouples" not in text
+    case.write_text(text)
+    result = _report(str(copy))
+    assert result.exit_code == 0, result.output
+    html = (copy / "report.html").read_text(encoding="utf-8")
+    assert "The case has no thermocouples." in html
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 3
+    assert "NOT verified" in html and "changed after this run" in html
