@@ -124,3 +124,17 @@ def test_report_export_refuses_a_folder_that_is_not_a_run(tmp_path):
     assert "Traceback" not in result.output
     result = CliRunner().invoke(app, ["report", str(tmp_path), "--export", "vtk"])
     assert result.exit_code == 2 and "slicer" in result.output
+
+
+def test_report_command_exports_too(exported, tmp_path):
+    run_dir, _ = exported
+    (run_dir / "slicer" / "probe-1-p1.mrk.json").unlink()
+    page = tmp_path / "page.html"
+    result = CliRunner().invoke(
+        app, ["report", str(run_dir), "-o", str(page), "--export", "slicer"]
+    )
+    assert result.exit_code == 0, result.output
+    assert page.stat().st_size > 1_000_000 and "files for 3D Slicer" in result.output
+    assert (run_dir / "slicer" / "probe-1-p1.mrk.json").is_file()
+    result = CliRunner().invoke(app, ["report", str(run_dir), "-o", str(tmp_path / "page.pdf")])
+    assert result.exit_code == 2 and "ending in .html" in result.output

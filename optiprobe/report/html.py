@@ -33,10 +33,10 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     from optiprobe.outputs import write_atomic
     from optiprobe.report.run_data import load_run
 
-    run = load_run(run_dir)
     out = Path(run_dir) / "report.html" if out is None else Path(out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise OptiprobeError(f"cannot write {out}", allowed="a file name ending in .html")
+    run = load_run(run_dir)
     write_atomic(out, render_report(run))
     return out
 
