@@ -255,11 +255,13 @@ def short_name(parameter: str) -> str:
     return parts[-1] if parts else parameter
 
 
-def _run_id(scenario: str, params: dict, several: bool) -> str:
-    """Readable and stable: ``<scenario>-<last key>=<value>…-<hash>``."""
+def _run_id(scenario: str, params: dict, varying: set[str], several: bool) -> str:
+    """Readable and stable: ``<scenario>_<key>=<value>…-<hash>``, naming the parameters that
+    vary (the hash covers all of them)."""
     words = [scenario] if several else []
     for name, value in params.items():
-        words.append(f"{short_name(name)}={_slug(value)}")
+        if name in varying:
+            words.append(f"{short_name(name)}={_slug(value)}")
     digest = hashlib.sha256(json.dumps([scenario, params], sort_keys=True).encode()).hexdigest()
     slug = "_".join(words)[:80] or "run"
     return f"{slug}-{digest[:8]}"
@@ -281,6 +283,7 @@ def expand(spec: SweepSpec, path: Path, out: Path, *, root=None) -> list[RunTask
             allowed="fewer values, or a larger max_runs",
         )
     solver = fingerprint()["total"]
+    varying = {name for name, values in spec.parameters.items() if len(values) > 1}
     tasks = []
     for case_file in spec.cases:
         case_path = path.parent / case_file
@@ -291,7 +294,7 @@ def expand(spec: SweepSpec, path: Path, out: Path, *, root=None) -> list[RunTask
             case_text, plan_text = _inputs(base_case, base_plan, params)
             _check_run(path, case_text, plan_text, params)
             scenario = Path(case_file).stem
-            run_id = _run_id(scenario, params, len(spec.cases) > 1)
+            run_id = _run_id(scenario, params, varying, len(spec.cases) > 1)
             key = hashlib.sha256(
                 json.dumps([spec.mode, case_text, plan_text, spec.write_volumes, solver]).encode()
             ).hexdigest()

@@ -100,13 +100,15 @@ def _plot(sweep: Sweep, frame, path: Path) -> Path | None:
     from optiprobe.report.case_figure import save_png
 
     params = [p for p in sweep.spec.parameters if p in frame.columns]
-    numeric = [p for p in params if pd.api.types.is_numeric_dtype(frame[p])]
+    numeric = [
+        p for p in params if pd.api.types.is_numeric_dtype(frame[p]) and frame[p].nunique() > 1
+    ]
     metrics = [m for m in _metrics(frame) if frame[m].notna().any()]
     if not numeric or not metrics or "status" not in frame:
         return None
     done = frame[frame["status"] == "done"]
     fig, axes = plt.subplots(
-        len(metrics), len(numeric), figsize=(4.6 * len(numeric), 2.8 * len(metrics)), squeeze=False
+        len(metrics), len(numeric), figsize=(6.0 * len(numeric), 2.6 * len(metrics)), squeeze=False
     )
     for col, x in enumerate(numeric):
         others = [p for p in ["scenario", *params] if p != x and frame[p].nunique() > 1]
@@ -119,10 +121,10 @@ def _plot(sweep: Sweep, frame, path: Path) -> Path | None:
         for row, metric in enumerate(metrics):
             axes[row][col].set(xlabel=short_name(x), ylabel=metric)
             axes[row][col].grid(alpha=0.3)
-    if len(done) and axes[0][0].get_legend_handles_labels()[0]:
-        axes[0][0].legend(fontsize=7)
+        if axes[0][col].get_legend_handles_labels()[0]:
+            axes[0][col].legend(fontsize=7)
     fig.suptitle(f"sweep {sweep.spec.name}: {len(done)} of {len(frame)} runs done")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     return save_png(fig, path)
 
 
