@@ -211,3 +211,33 @@ def test_load_sweep_rejects_a_missing_plan_for_simulate(tmp_path):
     spec.write_text(spec.read_text().replace("plan: plan.yaml\n", ""))
     with pytest.raises(OptiprobeError, match="mode simulate needs `plan`"):
         load_sweep(spec, tmp_path / "out")
+
+
+def test_plan_mode_runs_the_planner_on_each_run_case(tmp_path, monkeypatch):
+    """mode: plan hands each run's case to the planner (replaced here by a fixed plan of the
+    case's first model; planning is tested in the planner's tests) and summarises its verified
+    plan; a run where the planner finds no plan is done with plan_found False."""
+    import optiprobe.planner.pipeline as pipeline
+    from optiprobe.case import Plan
+    from optiprobe.metrics import evaluate
+    from optiprobe.sweep.task import run_task
+    from optiprobe.thermal.simulate import simulate
+
+    def fake_plan_case(case, volume, progress=None):
+        if case.tumor.shape.radius_mm > 7:
+            return pipeline.PlanOutcome(None, None, None, candidates=0, rejected={})
+        model = case.probes.model_names[0]
+        plan = Plan(probes=[{"model": model, "tip_mm": [0, 0, -22], "entry_mm": [0, 0, 38]}])
+        result = simulate(case, volume, plan)
+        evaluation = evaluate(case, volume, result, plan_name=plan.name)
+        return pipeline.PlanOutcome(plan, result, evaluation, candidates=1, rejected={})
+
+    monkeypatch.setattr(pipeline, "plan_case", fake_plan_case)
+    spec = _spec(tmp_path, "tumor.shape.radius_mm: [6, 8]\n", mode="plan")
+    sweep = load_sweep(spec, tmp_path / "out")
+    found, none = (run_task(task) for task in sweep.tasks)
+    assert found["status"] == "done" and found["plan_found"] and found["probes"] == 1
+    assert 0 < found["coverage_below_-20c"] < 1
+    assert (Path(sweep.tasks[0].folder) / "planner.json").is_file()
+    assert none["status"] == "done" and not none["plan_found"]
+    assert json.loads((Path(sweep.tasks[1].folder) / "result.json").read_text())["probes"] == 0
