@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from optiprobe.errors import OptiprobeError
 from optiprobe.runs import RunOutcome
 
@@ -202,9 +204,13 @@ def _plan_variant(case_path, variant_case, name: str, folder: Path, progress) ->
     from optiprobe.anatomy.voxelize import voxelize
     from optiprobe.case import load_plan
     from optiprobe.case.variants import case_digest
+    from optiprobe.outputs import write_atomic
     from optiprobe.runs import plan_to_folder
 
     digest = case_digest(variant_case)
+    case_yaml = yaml.safe_dump(
+        variant_case.model_dump(mode="json", exclude_none=True), sort_keys=False
+    )
     try:
         record = json.loads((folder / "run.json").read_text())
         if record.get("variant_digest") == digest:
@@ -214,8 +220,12 @@ def _plan_variant(case_path, variant_case, name: str, folder: Path, progress) ->
     except (OSError, ValueError, OptiprobeError):
         pass
     volume = voxelize(variant_case)
+    variant_path = (
+        folder / "case.yaml"
+    )  # the variant as a case of its own: the folder stands alone
+    write_atomic(variant_path, f"# Variant {name} of {Path(case_path).resolve()}\n" + case_yaml)
     return plan_to_folder(
-        case_path,
+        variant_path,
         folder,
         case=variant_case,
         volume=volume,

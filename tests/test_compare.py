@@ -207,6 +207,12 @@ def test_compare_variants_plans_each_and_reuses(tmp_path, monkeypatch):
     large = json.loads((out / "large" / "metrics.json").read_text())
     # The thinner probe frozen half as long makes less cold: less tumour below -20 °C.
     assert small["criteria"][1]["value"] < large["criteria"][1]["value"]
-    assert json.loads((out / "small" / "run.json").read_text())["variant"] == "small"
+    record = json.loads((out / "small" / "run.json").read_text())
+    assert record["variant"] == "small" and record["case"] == "case.yaml"
+    # The variant's folder stands alone: its case file is the variant, as planned.
+    from optiprobe.case.variants import apply_variant
+
+    base = load_case(path)
+    assert load_case(out / "small" / "case.yaml") == apply_variant(base, base.variants[1])
     again = _invoke("compare", path, "-o", out)
     assert again.exit_code == 1 and planned == ["cryo-2.4mm", "cryo-1.7mm"]  # reused

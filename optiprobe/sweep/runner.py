@@ -91,7 +91,8 @@ def run_sweep(
     while batch:
         started = {task.run_id: attempts_of(task) for task in batch}
         died = []
-        for task, row, error in execute(run, batch, workers=workers, scheduler=scheduler):
+        size = min(workers, len(batch))
+        for task, row, error in execute(run, batch, workers=size, scheduler=scheduler):
             if isinstance(error, WorkerDiedError):
                 died.append((task, error))
             elif error is not None:
