@@ -241,3 +241,19 @@ def test_plan_mode_runs_the_planner_on_each_run_case(tmp_path, monkeypatch):
     assert (Path(sweep.tasks[0].folder) / "planner.json").is_file()
     assert none["status"] == "done" and not none["plan_found"]
     assert json.loads((Path(sweep.tasks[1].folder) / "result.json").read_text())["probes"] == 0
+
+
+@pytest.mark.slow
+def test_dask_connects_to_a_running_scheduler_by_address(tmp_path, monkeypatch):
+    from distributed import LocalCluster
+
+    spec = _spec(tmp_path, "tumor.shape.radius_mm: [6, 7]\n")
+    sweep = load_sweep(spec, tmp_path / "out")
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        report = run_sweep(
+            sweep, tmp_path / "out", executor="dask", workers=1, scheduler=address, run=fast_run
+        )
+    assert sorted(report.done) == sorted(t.run_id for t in sweep.tasks)
