@@ -7,6 +7,7 @@ inside the commands that need them, so ``--help`` and ``validate`` answer quickl
 
 from __future__ import annotations
 
+import enum
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,36 @@ EXIT_OK, EXIT_CRITERIA_FAILED, EXIT_INPUT_ERROR, EXIT_NOT_IMPLEMENTED, EXIT_INTE
 
 def _print_error(error: OptiprobeError) -> None:
     _err.print(f"[bold red]error:[/] {escape(error.format())}")
+
+
+class ExportFormat(enum.StrEnum):
+    """Formats ``--export`` writes next to a run's outputs."""
+
+    slicer = "slicer"
+
+
+ExportOption = Annotated[
+    list[ExportFormat] | None,
+    typer.Option(
+        "--export",
+        help="Also export the run. slicer: probe markups (.mrk.json, LPS mm), NIfTI volumes "
+        "and label maps with colour tables, in the run folder's slicer subfolder.",
+    ),
+]
+
+
+def _export(run_dir: Path, formats: list[ExportFormat] | None) -> None:
+    """Write the requested exports of a run folder; an input problem exits 2."""
+    if not formats:
+        return
+    from optiprobe.report.slicer import export_slicer
+
+    try:
+        paths = export_slicer(run_dir, run_dir / "slicer")
+    except OptiprobeError as error:
+        _print_error(error)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    _out.print(f"wrote {escape(str(run_dir / 'slicer'))}/ ({len(paths)} files for 3D Slicer)")
 
 
 def _version(value: bool) -> None:
@@ -120,6 +151,7 @@ def simulate(
             help="Simulate even if a needle crosses a structure the case says to avoid.",
         ),
     ] = False,
+    export: ExportOption = None,
 ) -> None:
     """Simulate a plan with the thermal solver and evaluate the case's criteria.
 
@@ -127,43 +159,24 @@ def simulate(
     with the plan (plan.yaml) and run.json (case file, inputs digest) so the folder stands alone
     for `optiprobe report`. Exit 0 when every limit holds, 1 when one fails.
     """
-    from optiprobe.anatomy.voxelize import case_grid
-    from optiprobe.case import load_plan
-    from optiprobe.validation import load_and_voxelize, needle_path_problems
+    from optiprobe.runs import load_inputs, simulate_to_folder
 
     try:
-        case, volume = load_and_voxelize(case_path)
-        plan_ = load_plan(plan_path, case, grid=case_grid(case))
+        inputs = load_inputs(case_path, plan_path, allow_unsafe_paths=allow_unsafe_paths)
     except OptiprobeError as error:
         _print_error(error)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    for location, message in needle_path_problems(plan_, case, volume):
-        if not allow_unsafe_paths:
-            _print_error(
-                OptiprobeError(
-                    message,
-                    file=plan_path,
-                    location=location,
-                    allowed="a path keeping the clearance, or --allow-unsafe-paths to simulate it",
-                )
-            )
-            raise typer.Exit(EXIT_INPUT_ERROR)
+    for message in inputs.warnings:
         _err.print(f"[bold yellow]warning:[/] {escape(message)}")
-    from optiprobe.metrics import evaluate, plan_models_calibrated
-    from optiprobe.outputs import write_run_record, write_simulation
-    from optiprobe.thermal.simulate import simulate as run_simulation
-
-    shape = "×".join(map(str, volume.grid.shape))
+    shape = "×".join(map(str, inputs.volume.grid.shape))
     try:
-        with _simulation_progress(f"{len(plan_.probes)} probes, {shape} grid") as progress:
-            result = run_simulation(case, volume, plan_, progress=progress)
+        with _simulation_progress(f"{len(inputs.plan.probes)} probes, {shape} grid") as progress:
+            outcome = simulate_to_folder(inputs, out, progress=progress)
     except OptiprobeError as error:
         _print_error(error)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    calibrated = plan_models_calibrated(case, plan_)
-    evaluation = evaluate(case, volume, result, plan_name=plan_.name, models_calibrated=calibrated)
-    write_simulation(out, volume, result, evaluation)
-    write_run_record(out, case_path, case, plan_)
+    evaluation, result = outcome.evaluation, outcome.result
+    calibrated = evaluation.probe_models_calibrated
     _print_evaluation(evaluation)
     verdict = "every limit holds" if evaluation.passed else "[bold red]limits fail[/]"
     if calibrated:
@@ -180,6 +193,7 @@ def simulate(
         )
     _out.print(f"{verdict}. {caution}")
     _out.print(f"wrote {escape(str(out))}/ (t_min.nii.gz, sensors.csv, metrics.json, …)")
+    _export(out, export)
     if result.status.name != "OK":
         _err.print(f"[bold red]solver status {result.status.name}:[/] {result.status.message}")
         raise typer.Exit(EXIT_INTERNAL)
@@ -228,6 +242,7 @@ def _print_evaluation(evaluation) -> None:
 def plan(
     case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("out"),
+    export: ExportOption = None,
 ) -> None:
     """Suggest probes, trajectories and freeze durations, and verify them with the solver.
 
@@ -281,6 +296,7 @@ def plan(
     else:
         verdict = "[bold red]limits fail in the solver[/]: this is the best safe plan found"
     _out.print(f"{verdict}. Wrote {escape(str(output))}/ (plan.yaml, metrics.json, planner.json)")
+    _export(output, export)
     raise typer.Exit(EXIT_OK if evaluation.passed else EXIT_CRITERIA_FAILED)
 
 
@@ -302,6 +318,204 @@ def _print_probes(plan_) -> None:
             freeze,
         )
     _out.print(table)
+
+
+@app.command()
+def compare(
+    case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
+    plan_paths: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="[PLAN]...", help="Plan files; none: plan the case's variants."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("compare"),
+    allow_unsafe_paths: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsafe-paths",
+            help="Simulate even if a needle crosses a structure the case says to avoid.",
+        ),
+    ] = False,
+    reuse: Annotated[
+        bool,
+        typer.Option("--reuse/--no-reuse", help="Reuse earlier runs of unchanged inputs."),
+    ] = True,
+) -> None:
+    """Simulate several plans of one case (or plan each of its variants) and compare them.
+
+    Each run goes to OUT/<plan-name>/ (an earlier run with the same inputs digest is reused);
+    OUT gets comparison.csv, comparison.json, isotherms.png and histograms.png. The table marks
+    the better value of each criterion with *. Exit 0 when at least one plan holds every limit,
+    1 when none does.
+    """
+    from optiprobe.compare import compare_plans, compare_variants
+
+    try:
+        with _err.status("comparing") as status:
+
+            def progress(name):
+                def update(*args) -> None:  # (done_s, total_s) from the solver, or a message
+                    if len(args) == 2:
+                        text = f"{args[0] / 60:.1f} / {args[1] / 60:.1f} min simulated"
+                    else:
+                        text = str(args[0])
+                    status.update(f"{escape(name)}: {escape(text)}")
+
+                status.update(f"{escape(name)}: starting")
+                return update
+
+            if plan_paths:
+                comparison = compare_plans(
+                    case_path,
+                    plan_paths,
+                    out,
+                    allow_unsafe_paths=allow_unsafe_paths,
+                    reuse=reuse,
+                    progress=progress,
+                )
+            else:
+                comparison = compare_variants(case_path, out, progress=progress)
+    except OptiprobeError as error:
+        _print_error(error)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    _print_comparison(comparison)
+    _out.print(f"wrote {escape(str(out))}/ (comparison.csv, comparison.json, figures, runs)")
+    passed = any(o.passed for o in comparison.outcomes)
+    raise typer.Exit(EXIT_OK if passed else EXIT_CRITERIA_FAILED)
+
+
+def _print_comparison(comparison) -> None:
+    from rich.table import Table
+
+    names = comparison.names
+    table = Table(title=f"{comparison.case_name}: {len(names)} plans (* better value)")
+    for column in ("criterion", "limit", "goal", *names):
+        table.add_column(escape(column))
+    for row in comparison.table:
+        cells = []
+        for i, (value, passed) in enumerate(zip(row["values"], row["passed"], strict=True)):
+            if value is None:
+                cells.append("—")
+                continue
+            text = f"{value:g} {row['unit']}" + (" *" if i in row["best"] else "")
+            cells.append(text if passed else f"[bold red]{text} (fails)[/]")
+        goal = "" if row["goal"] is None else f"{row['goal']:g}"
+        table.add_row(escape(row["criterion"]), f"{row['limit']:g}", goal, *cells)
+    reused = ["reused" if o.reused else "simulated" for o in comparison.outcomes]
+    verdict = [
+        "no plan"
+        if o.metrics is None
+        else "verified"
+        if o.metrics["verified"]
+        else "limits hold"
+        if o.passed
+        else "limits fail"
+        for o in comparison.outcomes
+    ]
+    table.add_row("verdict", "", "", *verdict)
+    table.add_row("run", "", "", *reused)
+    _out.print(table)
+
+
+@app.command()
+def sweep(
+    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="Sweep spec (YAML).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("sweep"),
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Worker processes.")] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Dask: `local` (a LocalCluster) or tcp://host:port of a cluster."
+        ),
+    ] = None,
+) -> None:
+    """Run every combination of a sweep spec's scenarios and parameters (docs/sweeps.md).
+
+    Runs go to OUT/runs/<run-id>/; completed runs are skipped when the sweep is run again
+    (resume after an interruption), failed runs are retried. OUT gets summary.csv,
+    summary.parquet, summary.md and summary.png. Exit 0 when every run completed (whatever
+    its criteria), 1 when a run failed.
+    """
+    from optiprobe.sweep import executor_for, load_sweep, run_sweep
+
+    try:
+        executor, address = executor_for(scheduler)
+        spec = load_sweep(spec_path, out)
+        with _sweep_progress(len(spec.tasks)) as on_event:
+            report = run_sweep(
+                spec, out, executor=executor, workers=workers, scheduler=address, on_event=on_event
+            )
+    except OptiprobeError as error:
+        _print_error(error)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    _out.print(
+        f"sweep {escape(spec.spec.name)}: {len(report.done)} run(s) done, "
+        f"{len(report.skipped)} already complete, {len(report.failed)} failed, "
+        f"{len(report.retried)} retried after a worker died. Wrote {escape(str(out))}/summary.csv"
+    )
+    for run_id in report.failed:
+        _err.print(
+            f"[bold red]failed:[/] {escape(run_id)} (see runs/{escape(run_id)}/failed.json)"
+        )
+    raise typer.Exit(EXIT_CRITERIA_FAILED if report.failed else EXIT_OK)
+
+
+@contextmanager
+def _sweep_progress(total: int):
+    """A progress bar over a sweep's runs on stderr; yields the runner's ``on_event``."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (
+        TextColumn("sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+    )
+    counts = {"done": 0, "skipped": 0, "failed": 0, "retry": 0}
+    with Progress(*columns, console=_err, transient=False) as bar:
+        task = bar.add_task("runs", total=total, counts="")
+
+        def on_event(kind: str, run) -> None:
+            counts[kind] += 1
+            text = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+            bar.update(task, advance=0 if kind == "retry" else 1, counts=text)
+
+        yield on_event
+
+
+@app.command()
+def report(
+    run_dir: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Run folder of `simulate` or `plan`.")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="HTML file (default DIR/report.html).")
+    ] = None,
+    export: ExportOption = None,
+) -> None:
+    """Write a self-contained HTML report of a run folder (opens offline).
+
+    Criteria table and verification status, slices with isotherms, margin map,
+    temperature-volume histograms, thermocouples, probe table and a 3-D view. Exit 0 when
+    written (whatever the criteria; the report says whether the plan is verified), 2 when the
+    folder, its case or its plan cannot be read.
+    """
+    from optiprobe.report.html import write_report
+
+    try:
+        with _err.status("writing report"):
+            path = write_report(run_dir, output)
+    except OptiprobeError as error:
+        _print_error(error)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    _out.print(f"wrote {escape(str(path))}")
+    _export(run_dir, export)
 
 
 def main() -> None:
