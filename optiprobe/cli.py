@@ -247,57 +247,79 @@ def plan(
     """Suggest probes, trajectories and freeze durations, and verify them with the solver.
 
     Writes plan.yaml, the solver outputs (t_min.nii.gz, sensors.csv, metrics.json, ...) and
-    planner.json to --output. Exit 0 when every limit holds in the solver, 1 when none of the
-    plans tried meets them (the best safe plan found and the conflicts are still written).
-    Early version (issue #6): no gradient refinement, baselines or protection suggestions yet.
+    planner.json (candidates, CP-SAT rounds, conflicts, trade-off plan, protection advice,
+    robustness) to --output. Exit 0 when every limit holds in the solver, 1 when none of the
+    plans tried meets them: then the best safe plan (or, when no plan keeps the structure
+    limits, the coverage-first trade-off) is written with the conflicts.
     """
-    import json
-
-    from optiprobe.validation import load_and_voxelize
-
-    try:
-        case, volume = load_and_voxelize(case_path)
-    except OptiprobeError as error:
-        _print_error(error)
-        raise typer.Exit(EXIT_INPUT_ERROR) from None
-    from optiprobe.outputs import write_atomic, write_run_record, write_simulation
-    from optiprobe.planner.pipeline import plan_case
+    from optiprobe.runs import plan_to_folder
 
     try:
         with _err.status("planning") as status:
-            outcome = plan_case(case, volume, progress=lambda m: status.update(escape(m)))
+            run = plan_to_folder(case_path, output, progress=lambda m: status.update(escape(m)))
     except OptiprobeError as error:
         _print_error(error)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    output.mkdir(parents=True, exist_ok=True)
-    write_atomic(output / "planner.json", json.dumps(outcome.to_dict(), indent=1, default=str))
-    for message in outcome.messages:
+    planner = run.planner or {}
+    for message in run.messages:
         _err.print(f"[bold yellow]planner:[/] {escape(message)}")
-    if outcome.plan is None:
+    if run.plan is None:
         _err.print("[bold red]no plan:[/] see planner.json")
         raise typer.Exit(EXIT_CRITERIA_FAILED)
-    plan_ = outcome.plan
-    write_simulation(output, volume, outcome.result, outcome.evaluation)
-    header = "# Suggested by `optiprobe plan` (research software, not for clinical use).\n"
-    write_run_record(output, case_path, case, plan_, header=header, planner="planner.json")
-    _print_evaluation(outcome.evaluation)
-    _print_probes(plan_)
-    for conflict in outcome.conflicts:
-        _out.print(
-            f"conflict: the {escape(conflict['structure'])} limit ({conflict['limit_c']:g} °C) "
-            f"blocks coverage: without it the surrogate covers "
-            f"{conflict['sample_points_gained']} more tumour/margin sample points"
-        )
-    evaluation = outcome.evaluation
+    _print_evaluation(run.evaluation)
+    _print_probes(run.plan)
+    _print_planner_findings(planner)
+    evaluation = run.evaluation
     if evaluation.verified:
         verdict = "[green]verified by the solver: every limit holds[/]"
     elif evaluation.passed:
         verdict = "every limit holds in the solver, but a probe model is not gel-calibrated"
+    elif planner.get("trade_off_written"):
+        verdict = (
+            "[bold red]no plan keeps every structure limit[/]: the plan written is the "
+            "coverage-first trade-off and breaks a limit in the solver"
+        )
     else:
         verdict = "[bold red]limits fail in the solver[/]: this is the best safe plan found"
     _out.print(f"{verdict}. Wrote {escape(str(output))}/ (plan.yaml, metrics.json, planner.json)")
     _export(output, export)
     raise typer.Exit(EXIT_OK if evaluation.passed else EXIT_CRITERIA_FAILED)
+
+
+def _print_planner_findings(planner: dict) -> None:
+    """Conflicts, the verified trade-off, protection advice and robustness from planner.json."""
+    for conflict in planner.get("conflicts", []):
+        _out.print(
+            f"conflict: the {escape(conflict['structure'])} limit ({conflict['limit_c']:g} °C) "
+            f"blocks coverage: without it the surrogate covers "
+            f"{conflict['sample_points_gained']} more tumour/margin sample points"
+        )
+    for trade in planner.get("trade_off_plans", []):
+        values = "; ".join(f"{escape(k)} {v:g}" for k, v in trade["solver"].items())
+        _out.print(f"trade-off without the {escape(trade['set_aside'])} limit (solver): {values}")
+    advice = list(planner.get("protection", []))
+    for trade in planner.get("trade_off_plans", []):
+        advice += [a | {"trade_off": True} for a in trade.get("protection", [])]
+    for item in advice:
+        when = (
+            f"reaches 10 °C at {item['time_to_trigger_min']:g} min"
+            if item["time_to_trigger_min"] is not None
+            else "stays above 10 °C"
+        )
+        which = " (in the trade-off plan)" if item.get("trade_off") else ""
+        _out.print(
+            f"protect {escape(item['structure'])}{which}: coldest {item['solver_min_c']:g} °C "
+            f"(limit {item['limit_c']:g} °C), {when}; thermocouple at "
+            f"{item['thermocouple_mm']} mm; consider {escape(item['suggestion'])}"
+        )
+    robust = planner.get("robustness")
+    if robust:
+        checked = robust["worst"].get("solver_limits_hold")
+        worst = "" if checked is None else f"; worst case solver-checked: limits hold {checked}"
+        _out.print(
+            f"robustness: limits hold under {robust['fraction_holding']:.0%} of "
+            f"{robust['perturbations']} placement errors of ±{robust['shift_mm']:g} mm{worst}"
+        )
 
 
 def _print_probes(plan_) -> None:

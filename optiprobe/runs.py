@@ -50,6 +50,7 @@ class RunOutcome:
     warnings: tuple[str, ...] = ()
     wall_s: float = 0.0
     messages: tuple[str, ...] = field(default_factory=tuple)
+    planner: dict | None = None  # planner.json of a planning run
 
     @property
     def passed(self) -> bool:
@@ -187,7 +188,9 @@ def plan_to_folder(
     messages = tuple(outcome.messages)
     if outcome.plan is None:
         wall_s = time.perf_counter() - start
-        return RunOutcome(out, None, None, wall_s=wall_s, messages=messages)
+        return RunOutcome(
+            out, None, None, wall_s=wall_s, messages=messages, planner=outcome.to_dict()
+        )
     write_simulation(out, volume, outcome.result, outcome.evaluation, volumes=volumes)
     write_run_record(
         out, case_path, case, outcome.plan, header=PLANNED_HEADER, planner="planner.json", **record
@@ -200,4 +203,5 @@ def plan_to_folder(
         result=outcome.result,
         wall_s=time.perf_counter() - start,
         messages=messages,
+        planner=outcome.to_dict(),
     )

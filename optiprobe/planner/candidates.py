@@ -1,9 +1,10 @@
 """Candidate needle trajectories: straight paths from the case's skin windows into the tumour.
 
-For every access window, insertion directions are sampled inside its cone (the nominal direction
-and tilts up to ``max_angle_deg``); for every allowed probe model, the active zone's centre is
-put on a lattice of points inside the tumour. The entry is where the line, followed back from
-the tip, first enters the window region. A candidate is kept only if
+For every access window, insertion directions are sampled inside its cone (the nominal
+direction and tilts of 10, 20, 35 and 50° up to ``max_angle_deg``); for every allowed probe
+model, the active zone's centre is put on a lattice of points inside the tumour. The entry is
+where the line, followed back from the tip, leaves the skin (or, in a volume without skin, first
+enters the window region), and it must lie in the window region. A candidate is kept only if
 
 * the entry exists within ``max_depth_mm`` of the tip,
 * the path keeps every structure's clearance (``access.avoid`` and protected structures that
@@ -21,9 +22,12 @@ import numpy as np
 from optiprobe.probes import get_probe_model
 from optiprobe.validation import clearance_fields, path_voxels
 
-__all__ = ["Candidates", "generate_candidates"]
+__all__ = ["Candidates", "generate_candidates", "skin_lookup"]
 
 BONE_TISSUES = ("cortical_bone", "cancellous_bone")
+# Tilts from a window's nominal direction (degrees), as far as its ``max_angle_deg`` allows:
+# steep tilts matter for thin lesions (a rib) that a straight-on needle would cross.
+TILTS_DEG = (10.0, 20.0, 35.0, 50.0)
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ def _cone_directions(axis: np.ndarray, max_angle_deg: float) -> list[np.ndarray]
     e1 /= np.linalg.norm(e1)
     e2 = np.cross(axis, e1)
     directions = [axis]
-    for tilt in (10.0, 20.0):
+    for tilt in TILTS_DEG:
         if tilt > max_angle_deg:
             break
         t = np.tan(np.deg2rad(tilt))
@@ -79,8 +83,9 @@ def generate_candidates(case, volume, *, lattice_mm: float = 4.0) -> Candidates:
     )
     centres = _lattice(volume, case.tumor.name, lattice_mm)
     tumour_centre = volume.centroid_mm(case.tumor.name)
+    skin = skin_lookup(volume)
     tips, entries, models, windows, mids = [], [], [], [], []
-    rejected = {"no entry within depth": 0, "clearance": 0, "bone": 0, "outside grid": 0}
+    rejected = {"no entry within depth": 0, "bone": 0, "outside grid": 0}
     custom = {m.name: m for m in case.probes.models if not isinstance(m, str)}
     for window in case.access.windows:
         region = window.region.to_shape()
@@ -94,7 +99,7 @@ def generate_candidates(case, volume, *, lattice_mm: float = 4.0) -> Candidates:
                 middle = model.tip_offset_mm + model.active_length_mm / 2
                 for centre in centres:
                     tip = centre + middle * direction
-                    entry = _entry(tip, direction, region, case.access.max_depth_mm)
+                    entry = _entry(tip, direction, region, case.access.max_depth_mm, skin)
                     if entry is None:
                         rejected["no entry within depth"] += 1
                         continue
@@ -105,11 +110,17 @@ def generate_candidates(case, volume, *, lattice_mm: float = 4.0) -> Candidates:
                         rejected["outside grid"] += 1
                         continue
                     path = path_voxels(grid, tip, entry)
-                    if len(path) and any(
-                        field[tuple(path.T)].min() <= required
-                        for field, required in fields.values()
-                    ):
-                        rejected["clearance"] += 1
+                    blocking = next(
+                        (
+                            name
+                            for name, (field, required) in fields.items()
+                            if len(path) and field[tuple(path.T)].min() <= required
+                        ),
+                        None,
+                    )
+                    if blocking is not None:
+                        key = f"clearance: {blocking}"
+                        rejected[key] = rejected.get(key, 0) + 1
                         continue
                     if not case.access.allow_bone and bone[tuple(path.T)].any():
                         rejected["bone"] += 1
@@ -136,12 +147,43 @@ def _region_centre(region) -> np.ndarray:
     raise ValueError("window region without a centre needs an explicit direction")
 
 
-def _entry(tip, direction, region, max_depth_mm: float):
-    """First point inside the window region when walking back from the tip (mm), or None."""
+def skin_lookup(volume):
+    """A function telling which points (k, 3) mm lie in the volume's skin, or None when the
+    volume has no ``skin`` structure (a gel, a label map without skin)."""
+    mask = volume.masks.get("skin")
+    if mask is None or not mask.any():
+        return None
+    grid = volume.grid
+
+    def inside(points: np.ndarray) -> np.ndarray:
+        index = np.rint(grid.world_to_index(points)).astype(int)
+        ok = np.all((index >= 0) & (index < np.asarray(grid.shape)), axis=1)
+        hit = np.zeros(len(points), bool)
+        hit[ok] = mask[tuple(index[ok].T)]
+        return hit
+
+    return inside
+
+
+def _entry(tip, direction, region, max_depth_mm: float, skin=None):
+    """Where the needle enters (mm), or None: walking back from the tip, the outer surface of
+    the skin (with ``skin``, see :func:`skin_lookup`) or else the first point inside the window
+    region. The entry must lie inside the window region within ``max_depth_mm``."""
     depths = np.arange(0.0, max_depth_mm + 0.5, 0.5)
     points = tip[None, :] - depths[:, None] * direction[None, :]
-    inside = np.nonzero(region.signed_distance(points) <= 0)[0]
-    return None if len(inside) == 0 else points[inside[0]]
+    in_region = region.signed_distance(points) <= 0
+    if skin is None:
+        inside = np.nonzero(in_region)[0]
+        return None if len(inside) == 0 else points[inside[0]]
+    in_skin = skin(points)
+    first = np.nonzero(in_skin)[0]
+    if len(first) == 0:
+        return None
+    after = np.nonzero(~in_skin[first[0] :])[0]
+    if len(after) == 0:
+        return None  # the skin continues past the depth limit
+    outer = first[0] + after[0] - 1  # last point still in the skin
+    return points[outer] if in_region[outer] else None
 
 
 def _inside(grid, zone: np.ndarray, radius_mm: float) -> bool:

@@ -7,19 +7,19 @@
    The surrogate gives each option's cold potential at every point.
 3. CP-SAT selection (:mod:`optiprobe.planner.select`), with structure limits raised by a safety
    buffer.
-4. Verification with the full solver. The surrogate's error at each structure is measured on
-   the verified plan (the potential of the solver's coldest structure temperature minus the
-   surrogate's) and subtracted from that structure's limit, tightening it where the surrogate
-   was too warm and relaxing it where it was too cold; if tumour coverage fails, the coverage
-   target is made 5 °C colder. The selection is solved again, at most ``max_rounds`` rounds;
-   only solver numbers are reported.
-
-5. When limits still fail, each structure's limit is dropped in turn from the selection: a
-   structure whose removal lets the surrogate cover more tumour or margin points is reported as
-   conflicting with coverage, with the counts.
-
-Continuous refinement by gradient (issue #6, step 3), baselines, robustness and protection
-suggestions are not implemented yet.
+4. Verification with the full solver. Per structure, the surrogate's cold potential is scaled
+   by the solver's coldest value over the surrogate's prediction for the same plan (too warm
+   near a structure: its options are held back there); if tumour coverage fails, the coverage
+   target is made 5 °C colder. The selection is solved again, at most ``max_rounds`` rounds,
+   and the best verified round is kept (every limit, then structure limits, then coverage).
+   Only solver numbers are reported.
+5. When limits still fail (or no selection keeps the structure limits), each structure's limit
+   is dropped in turn: a structure whose removal lets the surrogate cover more tumour or margin
+   points conflicts with coverage. The coverage-first plan without the most conflicting limit
+   is verified by the solver (how far it breaks the limit, and when), and is the plan returned
+   when no plan keeps every structure limit.
+6. Protection advice (:mod:`optiprobe.planner.safety`) for structures near or past their limit,
+   and robustness of the plan to ±2 mm placement errors.
 """
 
 from __future__ import annotations
@@ -36,12 +36,14 @@ from scipy import ndimage
 from optiprobe.case import Plan
 from optiprobe.case.models import IceMarginSpec, TumorCoverageSpec
 from optiprobe.planner.candidates import Candidates, generate_candidates
+from optiprobe.planner.safety import protection_advice, robustness
 from optiprobe.planner.select import Selection, select
 
 __all__ = ["PlanOutcome", "plan_case"]
 
 STRUCTURE_BUFFER_C = 2.0
 MAX_POINTS = 250
+STRUCTURE_NEAR, STRUCTURE_FAR = 200, 150
 PER_CENTRE = 6
 CHUNK = 128
 
@@ -59,6 +61,10 @@ class PlanOutcome:
     timings_s: dict = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
     conflicts: list[dict] = field(default_factory=list)
+    trade_offs: list[dict] = field(default_factory=list)
+    protection: list[dict] = field(default_factory=list)
+    robustness: dict | None = None
+    trade_off_written: bool = False  # no safe plan: ``plan`` is the coverage-first trade-off
 
     def to_dict(self) -> dict:
         """Plain data for ``planner.json``."""
@@ -67,6 +73,10 @@ class PlanOutcome:
             "rejected_candidates": self.rejected,
             "rounds": self.rounds,
             "conflicts": self.conflicts,
+            "trade_off_plans": self.trade_offs,
+            "trade_off_written": self.trade_off_written,
+            "protection": self.protection,
+            "robustness": self.robustness,
             "messages": self.messages,
             "timings_s": self.timings_s,
             "verified": bool(self.evaluation is not None and self.evaluation.verified),
@@ -113,8 +123,14 @@ def _points(case, volume, rng):
         )
     structure_points = []
     for spec in case.protected:
+        # The part nearest the tumour is where the cold arrives first: take its nearest
+        # STRUCTURE_NEAR voxels, and a random STRUCTURE_FAR of the rest within 30 mm (a random
+        # sample alone can miss the few voxels that freeze).
         mask = volume.masks[spec.structure] & (outside <= 30.0)
-        index = _subsample(np.argwhere(mask), rng, 150)
+        index = np.argwhere(mask)
+        order = np.argsort(outside[mask], kind="stable")
+        near, rest = index[order[:STRUCTURE_NEAR]], index[order[STRUCTURE_NEAR:]]
+        index = np.concatenate([near, _subsample(rest, rng, STRUCTURE_FAR)])
         tissues = names[volume.tissue_index[tuple(index.T)]]
         structure_points.append((spec, grid.lower_mm + index * spacing, tissues))
     return points, structure_points
@@ -138,6 +154,7 @@ def plan_case(
     progress: Callable[[str], None] | None = None,
     max_rounds: int = 3,
     time_limit_s: float = 20.0,
+    verify_trade_off: bool = True,
 ) -> PlanOutcome:
     """Suggest a plan for ``case`` and verify it with the solver (see the module docstring)."""
     from optiprobe.metrics import evaluate, plan_models_calibrated
@@ -248,73 +265,41 @@ def plan_case(
     minutes = np.sum(freeze, axis=1)
     overfreeze = potentials[:, healthy_sl].sum(axis=1)
 
-    # Bias correction from verification: per structure, how much colder (in potential) the
-    # solver found it than the surrogate predicted for the same plan. Positive tightens the
-    # structure's limit, negative relaxes it; every plan is verified by the solver again.
-    v_bias = {spec.structure: 0.0 for spec, _, _ in structure_points}
-    for round_ in range(max_rounds):
-        limits = [
-            v_at(spec.min_temperature_c + buffers[spec.structure], sl) - v_bias[spec.structure]
+    # Correction from verification: per structure, a factor on the surrogate's cold potential
+    # there, the solver's coldest value over the surrogate's prediction for the same plan.
+    # Above 1 the surrogate was too warm near this structure; the factor scales every option's
+    # contribution, so options far from the structure (small contributions) stay usable while
+    # the ones that chilled it are held back. Every plan is verified by the solver again.
+    scale = {spec.structure: 1.0 for spec, _, _ in structure_points}
+    verified = []  # (plan, result, evaluation, selection) per round
+
+    def solve(drop: str | None = None, coverage_c=coverage_c) -> Selection:
+        """Select with every structure limit, or without ``drop``'s (conflict analysis)."""
+        rows = [
+            (potentials[:, sl] * scale[spec.structure], v_at(limit, sl))
             for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
+            if spec.structure != drop
+            for limit in [spec.min_temperature_c + buffers[spec.structure]]
         ]
-        say(f"round {round_ + 1}: selecting probes with CP-SAT")
-
-        def solve(drop: str | None = None, limits=limits, coverage_c=coverage_c) -> Selection:
-            """Select with every structure limit, or without ``drop``'s (conflict analysis)."""
-            rows = [
-                (values, limit)
-                for (spec, _, _), sl, limit in zip(
-                    structure_points, structure_sl, limits, strict=True
-                )
-                if spec.structure != drop
-                for values in [potentials[:, sl]]
-            ]
-            values = np.concatenate([r[0] for r in rows], axis=1) if rows else None
-            bounds = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
-            return select(
-                potentials[:, tumour_sl],
-                v_at(coverage_c, tumour_sl),
-                potentials[:, margin_sl],
-                v_at(margin_spec.isotherm_c, margin_sl),
-                values if values is not None else np.zeros((n_options, 0)),
-                bounds,
-                overfreeze,
-                minutes,
-                candidates.centres_mm[option_candidate],
-                min_fraction=coverage_spec.min_fraction,
-                max_count=case.probes.max_count,
-                min_spacing_mm=case.probes.min_spacing_mm,
-                time_limit_s=time_limit_s,
-            )
-
-        selection = solve()
-        record = {
-            "round": round_ + 1,
-            "cp_sat_status": selection.status,
-            "objective": selection.objective,
-            "bound": selection.bound,
-            "gap": None if not selection.chosen else round(selection.gap, 4),
-            "cp_sat_s": round(selection.wall_s, 2),
-            "buffers_c": dict(buffers),
-            "structure_bias_potential": {k: round(v, 2) for k, v in v_bias.items()},
-            "coverage_isotherm_c": coverage_c,
-            "uncovered_margin_points": selection.uncovered_margin,
-            "margin_points": int(margin_sl.stop - margin_sl.start),
-        }
-        outcome.rounds.append(record)
-        if not selection.chosen:
-            outcome.messages.append(
-                f"CP-SAT found no plan ({selection.status}): no set of at most "
-                f"{case.probes.max_count} probes covers {coverage_spec.min_fraction:.0%} of the "
-                f"tumour at {coverage_c:g} °C while keeping every structure "
-                f"{STRUCTURE_BUFFER_C:g} °C above its limit (per the surrogate)"
-            )
-            break
-        plan = _plan_from(
-            case, candidates, selection.chosen, option_candidate, option_level, levels
+        values = np.concatenate([r[0] for r in rows], axis=1) if rows else None
+        bounds = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
+        return select(
+            potentials[:, tumour_sl],
+            v_at(coverage_c, tumour_sl),
+            potentials[:, margin_sl],
+            v_at(margin_spec.isotherm_c, margin_sl),
+            values if values is not None else np.zeros((n_options, 0)),
+            bounds,
+            overfreeze,
+            minutes,
+            candidates.centres_mm[option_candidate],
+            min_fraction=coverage_spec.min_fraction,
+            max_count=case.probes.max_count,
+            min_spacing_mm=case.probes.min_spacing_mm,
+            time_limit_s=time_limit_s,
         )
-        say(f"round {round_ + 1}: verifying {len(plan.probes)} probes with the solver")
-        t0 = time.perf_counter()
+
+    def verify(plan):
         result = simulate(case, volume, plan)
         evaluation = evaluate(
             case,
@@ -323,9 +308,41 @@ def plan_case(
             plan_name=plan.name,
             models_calibrated=plan_models_calibrated(case, plan),
         )
+        return result, evaluation
+
+    for round_ in range(max_rounds):
+        say(f"round {round_ + 1}: selecting probes with CP-SAT")
+        selection = solve(coverage_c=coverage_c)
+        record = {
+            "round": round_ + 1,
+            "cp_sat_status": selection.status,
+            "objective": selection.objective,
+            "bound": selection.bound,
+            "gap": None if not selection.chosen else round(selection.gap, 4),
+            "cp_sat_s": round(selection.wall_s, 2),
+            "buffers_c": dict(buffers),
+            "structure_scale": {k: round(v, 3) for k, v in scale.items()},
+            "coverage_isotherm_c": coverage_c,
+            "uncovered_margin_points": selection.uncovered_margin,
+            "margin_points": int(margin_sl.stop - margin_sl.start),
+        }
+        outcome.rounds.append(record)
+        if not selection.chosen:
+            outcome.messages.append(
+                f"CP-SAT found no plan ({selection.status}): no set of at most "
+                f"{case.probes.max_count} probes keeps every structure "
+                f"{STRUCTURE_BUFFER_C:g} °C above its limit (per the corrected surrogate)"
+            )
+            break
+        plan = _plan_from(
+            case, candidates, selection.chosen, option_candidate, option_level, levels
+        )
+        say(f"round {round_ + 1}: verifying {len(plan.probes)} probes with the solver")
+        t0 = time.perf_counter()
+        result, evaluation = verify(plan)
         record["solver_s"] = round(time.perf_counter() - t0, 2)
         record["limits_pass"] = evaluation.passed
-        outcome.plan, outcome.result, outcome.evaluation = plan, result, evaluation
+        verified.append((plan, result, evaluation, selection))
         if evaluation.passed:
             break
         changed = False
@@ -342,11 +359,12 @@ def plan_case(
                 medium_of(volume.tissue_names[volume.tissue_index[where]])
             )
             solver_v = float(surrogate.table.potential(coldest, medium))
-            predicted_v = float(np.max(chosen_sum[sl]))
-            bias = solver_v - predicted_v
-            if coldest < spec.min_temperature_c or abs(bias - v_bias[spec.structure]) > 1.0:
-                v_bias[spec.structure] = bias
-                changed = True
+            predicted_v = max(float(np.max(chosen_sum[sl])) * scale[spec.structure], 1.0)
+            factor = float(np.clip(solver_v / predicted_v, 0.5, 8.0))
+            if coldest < spec.min_temperature_c or abs(factor - 1.0) > 0.1:
+                new = float(np.clip(scale[spec.structure] * factor, 0.25, 25.0))
+                changed |= abs(new - scale[spec.structure]) > 1e-3
+                scale[spec.structure] = new
         coverage = float(
             np.mean(
                 result.t_min_c[volume.masks[case.tumor.name]] <= coverage_spec.limit_isotherm_c
@@ -357,11 +375,20 @@ def plan_case(
             changed = True
         if not changed:
             break
-    if outcome.evaluation is not None and not outcome.evaluation.passed and selection.chosen:
+    if verified:
+        best = max(range(len(verified)), key=lambda i: _rank(case, verified[i][2]))
+        outcome.plan, outcome.result, outcome.evaluation, selection = verified[best]
+        outcome.timings_s["chosen_round"] = best + 1
+    no_safe_plan = not verified
+    if no_safe_plan or not outcome.evaluation.passed:
         say("analysing which structure limits conflict with coverage")
         base = selection.uncovered_tumour + selection.uncovered_margin
+        if no_safe_plan:
+            base = int(tumour_sl.stop - tumour_sl.start + margin_sl.stop - margin_sl.start)
         for spec, _, _ in structure_points:
-            freed = solve(spec.structure)
+            freed = solve(spec.structure, coverage_c=coverage_spec.limit_isotherm_c)
+            if not freed.chosen:
+                continue
             gained = base - (freed.uncovered_tumour + freed.uncovered_margin)
             if gained > 0:
                 outcome.conflicts.append(
@@ -369,14 +396,88 @@ def plan_case(
                         "structure": spec.structure,
                         "limit_c": spec.min_temperature_c,
                         "sample_points_gained": int(gained),
-                        "tumour_points_uncovered_with_limit": selection.uncovered_tumour,
+                        "safe_plan_exists": not no_safe_plan,
+                        "tumour_points_uncovered_with_limit": None
+                        if no_safe_plan
+                        else selection.uncovered_tumour,
                         "tumour_points_uncovered_without_limit": freed.uncovered_tumour,
-                        "margin_points_uncovered_with_limit": selection.uncovered_margin,
+                        "margin_points_uncovered_with_limit": None
+                        if no_safe_plan
+                        else selection.uncovered_margin,
                         "margin_points_uncovered_without_limit": freed.uncovered_margin,
+                        "_selection": freed,
                     }
                 )
+        outcome.conflicts.sort(key=lambda c: -c["sample_points_gained"])
+        if outcome.conflicts and (verify_trade_off or no_safe_plan):
+            # The other side of the trade-off, checked by the solver: the plan that covers the
+            # tumour when the most conflicting structure's limit is set aside.
+            conflict = outcome.conflicts[0]
+            say(f"verifying the coverage-first plan without the {conflict['structure']} limit")
+            plan = _plan_from(
+                case,
+                candidates,
+                conflict["_selection"].chosen,
+                option_candidate,
+                option_level,
+                levels,
+            ).model_copy(
+                update={
+                    "name": f"coverage_first_without_{conflict['structure']}_limit",
+                    "description": "trade-off: may break the "
+                    f"{conflict['structure']} limit to cover the tumour",
+                }
+            )
+            result, evaluation = verify(plan)
+            outcome.trade_offs.append(
+                {
+                    "plan": plan.model_dump(mode="json", exclude_none=True),
+                    "set_aside": conflict["structure"],
+                    "solver": {row.criterion: round(row.value, 3) for row in evaluation.rows},
+                    "limits_pass": evaluation.passed,
+                    "protection": protection_advice(
+                        case, volume, result, only=conflict["structure"], within_c=0.0
+                    ),
+                }
+            )
+            if no_safe_plan:
+                outcome.plan, outcome.result, outcome.evaluation = plan, result, evaluation
+                outcome.trade_off_written = True
+                outcome.messages.append(
+                    f"no plan keeps every structure limit; the plan written is the "
+                    f"coverage-first trade-off that sets the {conflict['structure']} limit "
+                    "aside (see trade_off_plans and protection in planner.json)"
+                )
+        for conflict in outcome.conflicts:
+            conflict.pop("_selection", None)
+    if outcome.evaluation is not None:
+        outcome.protection = protection_advice(case, volume, outcome.result)
+        say("robustness: 20 placement errors of up to 2 mm per probe")
+        outcome.robustness = robustness(
+            case,
+            volume,
+            outcome.plan,
+            outcome.result,
+            surrogate,
+            check_worst=outcome.evaluation.passed,
+        )
     outcome.timings_s["total_s"] = round(time.perf_counter() - start, 2)
     return outcome
+
+
+def _rank(case, evaluation) -> tuple:
+    """Order verified plans: every limit holding first, then every structure limit holding,
+    then the smallest total shortfall of the coverage and margin limits (relative)."""
+    protected = {p.structure for p in case.protected}
+    structures_hold = all(
+        row.passed for row in evaluation.rows if row.criterion.split(" ")[0] in protected
+    )
+    shortfall = sum(
+        max(row.limit - row.value, 0.0) / max(abs(row.limit), 1.0)
+        for row in evaluation.rows
+        if row.criterion.split(" ")[0] not in protected
+    )
+    return (evaluation.passed, structures_hold, -shortfall)
 
 
 def _plan_from(case, candidates, chosen, option_candidate, option_level, levels) -> Plan:

@@ -98,6 +98,7 @@ def select(
     # even the max_count largest contributions cannot break is not needed.
     structures_int = np.ceil(structures * SCALE).astype(np.int64)
     small = int(SMALL * SCALE)
+    row_values, row_limits = [], []  # the rows as CP-SAT sees them, for the greedy start
     for p in range(structures.shape[1]):
         column = structures_int[:, p]
         limit = int(np.floor(structure_limit[p] * SCALE)) - max_count * small
@@ -105,6 +106,8 @@ def select(
             continue
         terms = np.nonzero(column > small)[0]
         model.add(sum(int(column[c]) * x[c] for c in terms) <= limit)
+        row_values.append(np.where(column > small, column, 0))
+        row_limits.append(limit)
 
     def coverage(values, targets, name):
         values_int = np.floor(values * SCALE).astype(np.int64)
@@ -139,12 +142,24 @@ def select(
         + W_PROBE * sum(x)
         + W_OVERFREEZE * sum(int(cost[c] + time_cost[c]) * x[c] for c in range(n))
     )
-    for c in _greedy(tumour, tumour_target, structures, structure_limit, max_count):
+    too_close = distance < min_spacing_mm
+    rows = np.asarray(row_values, np.int64).reshape(-1, n).T  # (options, rows)
+    limits = np.asarray(row_limits, np.int64)
+    # An option that alone breaks a structure row can never be chosen: fix it out here, which
+    # spares CP-SAT's presolve and makes "no option is safe" an immediate answer.
+    unsafe = np.any(rows > limits[None, :], axis=1)
+    if unsafe.all():
+        return Selection((), "INFEASIBLE", float("nan"), float("nan"), margin.shape[1], 0, 0.0)
+    for c in np.nonzero(unsafe)[0]:
+        model.add(x[c] == 0)
+    start = _greedy(tumour, tumour_target, rows, limits, max_count, too_close)
+    for c in start:
         model.add_hint(x[c], 1)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = 0
+    solver.parameters.repair_hint = True
     status = solver.solve(model)
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -165,17 +180,23 @@ def select(
     )
 
 
-def _greedy(tumour, target, structures, limit, max_count) -> list[int]:
-    """A quick safe start: add the option covering most still-uncovered tumour points."""
+def _greedy(tumour, target, structures, limit, max_count, too_close) -> list[int]:
+    """A quick feasible start: add the option covering most still-uncovered tumour points that
+    keeps the structure rows and the minimum spacing."""
     chosen: list[int] = []
     total = np.zeros(tumour.shape[1])
     cold = np.zeros(structures.shape[1])
     for _ in range(max_count):
         safe = np.all(cold[None, :] + structures <= limit[None, :], axis=1)
+        if chosen:
+            safe &= ~np.any(too_close[:, chosen], axis=1)
         gain = np.sum((total[None, :] + tumour >= target[None, :]) & (total < target)[None, :], 1)
-        gain = np.where(safe, gain, -1)
-        best = int(np.argmax(gain))
-        if gain[best] <= 0:
+        # Partial progress breaks ties, so a first probe is found even when no single option
+        # covers a point on its own.
+        progress = np.minimum((total[None, :] + tumour) / np.maximum(target, 1e-9), 1.0).sum(1)
+        score = np.where(safe, gain + 1e-6 * progress, -1.0)
+        best = int(np.argmax(score))
+        if score[best] < 0 or (chosen and gain[best] <= 0):
             break
         chosen.append(best)
         total += tumour[best]
