@@ -165,3 +165,54 @@ def test_robustness_follows_the_solver_numbers(small, surrogate):
     kwargs = {"n": 5, "shift_mm": 0.01, "check_worst": False}
     assert robustness(case, volume, plan, cold, surrogate, **kwargs)["fraction_holding"] == 1.0
     assert robustness(case, volume, plan, warm, surrogate, **kwargs)["fraction_holding"] == 0.0
+
+
+def _refine_problem(surrogate):
+    import jax.numpy as jnp
+
+    from optiprobe.surrogate.model import ProbeSet, make_query
+
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(300, 3))
+    points = 8.0 * points / np.linalg.norm(points, axis=1, keepdims=True) * rng.random((300, 1))
+    query = make_query(points, ["agar_gel"] * len(points), surrogate)
+    probes = ProbeSet(
+        tips_mm=jnp.asarray([[4.0, 0.0, -15.0]]),  # 4 mm off the tumour's axis
+        entries_mm=jnp.asarray([[4.0, 0.0, 60.0]]),
+        freeze_min=jnp.asarray([[5.0, 5.0]]),
+        model=jnp.asarray([surrogate.model_index("cryo-2.4mm")], jnp.int32),
+        present=jnp.ones(1),
+    )
+    need = surrogate.query_potential_of(-20.0, query)
+    targets = {
+        "tumour": np.arange(300),
+        "margin": np.arange(0),
+        "healthy": np.arange(0),
+        "structure": np.arange(0),
+        "tumour_need": need,
+        "margin_need": np.zeros(0, np.float32),
+        "structure_limit": np.zeros(0, np.float32),
+        "structure_scale": np.zeros(0, np.float32),
+    }
+    return probes, (lambda p: surrogate.summed_potential(p, query)), targets
+
+
+def test_refinement_moves_the_probe_onto_the_tumour_and_stays_bounded(surrogate):
+    from optiprobe.planner.refine import TIP_MM, refine
+
+    probes, score, targets = _refine_problem(surrogate)
+    result = refine(probes, score, targets, bounds_min=(3.0, 15.0), feasible=lambda *a: True)
+    assert result.accepted and result.objective_after < result.objective_before
+    assert abs(result.tips_mm[0, 0]) < 4.0  # towards the tumour's axis
+    assert np.all(np.abs(result.tips_mm - np.asarray(probes.tips_mm)) <= TIP_MM + 1e-5)
+    assert np.all((result.freeze_min >= 3.0) & (result.freeze_min <= 15.0))
+    assert result.freeze_min.mean() > 5.0  # more coverage is worth more time here
+
+
+def test_refinement_reverts_an_infeasible_trajectory(surrogate):
+    from optiprobe.planner.refine import refine
+
+    probes, score, targets = _refine_problem(surrogate)
+    result = refine(probes, score, targets, bounds_min=(3.0, 15.0), feasible=lambda *a: False)
+    assert result.reverted == (0,)
+    np.testing.assert_allclose(result.tips_mm, np.asarray(probes.tips_mm))

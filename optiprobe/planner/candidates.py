@@ -22,7 +22,7 @@ import numpy as np
 from optiprobe.probes import get_probe_model
 from optiprobe.validation import clearance_fields, path_voxels
 
-__all__ = ["Candidates", "generate_candidates", "skin_lookup"]
+__all__ = ["Access", "Candidates", "access_of", "generate_candidates", "skin_lookup"]
 
 BONE_TISSUES = ("cortical_bone", "cancellous_bone")
 # Tilts from a window's nominal direction (degrees), as far as its ``max_angle_deg`` allows:
@@ -73,62 +73,96 @@ def _lattice(volume, tumor_name: str, spacing_mm: float) -> np.ndarray:
     return np.vstack([points, volume.centroid_mm(tumor_name)[None, :]])
 
 
-def generate_candidates(case, volume, *, lattice_mm: float = 4.0) -> Candidates:
-    """All feasible candidate trajectories of ``case`` (see the module docstring)."""
-    grid = volume.grid
-    fields = clearance_fields(case, volume)
-    bone = (
-        np.isin(np.asarray(volume.tissue_names)[volume.tissue_index], BONE_TISSUES)
-        & ~volume.masks[case.tumor.name]
-    )
-    centres = _lattice(volume, case.tumor.name, lattice_mm)
+@dataclass(frozen=True)
+class Access:
+    """What a trajectory is checked against: the case's windows (region, axis, max angle),
+    clearance fields, bone, skin and grid. Built once per case by :func:`access_of`."""
+
+    grid: object
+    windows: tuple  # (name, region shape, unit axis, max angle in degrees)
+    fields: dict
+    bone: np.ndarray | None
+    skin: object
+    max_depth_mm: float
+    models: dict
+
+    def check(self, window: int, tip, direction, model_name: str):
+        """The entry (mm) of the needle reaching ``tip`` along ``direction`` through window
+        number ``window``, or the reason it is rejected (a string)."""
+        _, region, axis, max_angle = self.windows[window]
+        if np.degrees(np.arccos(np.clip(direction @ axis, -1.0, 1.0))) > max_angle + 1e-6:
+            return "angle"
+        model = self.models[model_name]
+        entry = _entry(tip, direction, region, self.max_depth_mm, self.skin)
+        if entry is None:
+            return "no entry within depth"
+        zone = tip - direction * np.array(
+            [[model.tip_offset_mm], [model.tip_offset_mm + model.active_length_mm]]
+        )
+        if not _inside(self.grid, zone, model.diameter_mm / 2):
+            return "outside grid"
+        path = path_voxels(self.grid, tip, entry)
+        for name, (field, required) in self.fields.items():
+            if len(path) and field[tuple(path.T)].min() <= required:
+                return f"clearance: {name}"
+        if self.bone is not None and self.bone[tuple(path.T)].any():
+            return "bone"
+        return entry
+
+
+def access_of(case, volume) -> Access:
+    """The :class:`Access` of a voxelised case."""
+    bone = None
+    if not case.access.allow_bone:
+        bone = (
+            np.isin(np.asarray(volume.tissue_names)[volume.tissue_index], BONE_TISSUES)
+            & ~volume.masks[case.tumor.name]
+        )
     tumour_centre = volume.centroid_mm(case.tumor.name)
-    skin = skin_lookup(volume)
-    tips, entries, models, windows, mids = [], [], [], [], []
-    rejected = {"no entry within depth": 0, "bone": 0, "outside grid": 0}
-    custom = {m.name: m for m in case.probes.models if not isinstance(m, str)}
+    windows = []
     for window in case.access.windows:
         region = window.region.to_shape()
         if window.direction is not None:
             axis = np.asarray(window.direction, float)
         else:
             axis = tumour_centre - _region_centre(region)
-        for direction in _cone_directions(axis, window.max_angle_deg):
+        windows.append((window.name, region, axis / np.linalg.norm(axis), window.max_angle_deg))
+    custom = {m.name: m for m in case.probes.models if not isinstance(m, str)}
+    models = {name: custom.get(name) or get_probe_model(name) for name in case.probes.model_names}
+    return Access(
+        volume.grid,
+        tuple(windows),
+        clearance_fields(case, volume),
+        bone,
+        skin_lookup(volume),
+        case.access.max_depth_mm,
+        models,
+    )
+
+
+def generate_candidates(
+    case, volume, *, lattice_mm: float = 4.0, access: Access | None = None
+) -> Candidates:
+    """All feasible candidate trajectories of ``case`` (see the module docstring)."""
+    access = access or access_of(case, volume)
+    centres = _lattice(volume, case.tumor.name, lattice_mm)
+    tips, entries, models, windows, mids = [], [], [], [], []
+    rejected = {"no entry within depth": 0, "bone": 0, "outside grid": 0}
+    for w, (name, _, axis, max_angle) in enumerate(access.windows):
+        for direction in _cone_directions(axis, max_angle):
             for model_name in case.probes.model_names:
-                model = custom.get(model_name) or get_probe_model(model_name)
+                model = access.models[model_name]
                 middle = model.tip_offset_mm + model.active_length_mm / 2
                 for centre in centres:
                     tip = centre + middle * direction
-                    entry = _entry(tip, direction, region, case.access.max_depth_mm, skin)
-                    if entry is None:
-                        rejected["no entry within depth"] += 1
-                        continue
-                    zone = tip - direction * np.array(
-                        [[model.tip_offset_mm], [model.tip_offset_mm + model.active_length_mm]]
-                    )
-                    if not _inside(grid, zone, model.diameter_mm / 2):
-                        rejected["outside grid"] += 1
-                        continue
-                    path = path_voxels(grid, tip, entry)
-                    blocking = next(
-                        (
-                            name
-                            for name, (field, required) in fields.items()
-                            if len(path) and field[tuple(path.T)].min() <= required
-                        ),
-                        None,
-                    )
-                    if blocking is not None:
-                        key = f"clearance: {blocking}"
-                        rejected[key] = rejected.get(key, 0) + 1
-                        continue
-                    if not case.access.allow_bone and bone[tuple(path.T)].any():
-                        rejected["bone"] += 1
+                    entry = access.check(w, tip, direction, model_name)
+                    if isinstance(entry, str):
+                        rejected[entry] = rejected.get(entry, 0) + 1
                         continue
                     tips.append(tip)
                     entries.append(entry)
                     models.append(model_name)
-                    windows.append(window.name)
+                    windows.append(name)
                     mids.append(centre)
     return Candidates(
         tips_mm=np.asarray(tips).reshape(-1, 3),

@@ -35,7 +35,8 @@ from scipy import ndimage
 
 from optiprobe.case import Plan
 from optiprobe.case.models import IceMarginSpec, TumorCoverageSpec
-from optiprobe.planner.candidates import Candidates, generate_candidates
+from optiprobe.planner.candidates import Candidates, access_of, generate_candidates
+from optiprobe.planner.refine import refine
 from optiprobe.planner.safety import protection_advice, robustness
 from optiprobe.planner.select import Selection, select
 
@@ -155,6 +156,7 @@ def plan_case(
     max_rounds: int = 3,
     time_limit_s: float = 20.0,
     verify_trade_off: bool = True,
+    refine_plans: bool = True,
 ) -> PlanOutcome:
     """Suggest a plan for ``case`` and verify it with the solver (see the module docstring)."""
     from optiprobe.metrics import evaluate, plan_models_calibrated
@@ -165,6 +167,7 @@ def plan_case(
         make_query,
         medium_field,
         probe_media,
+        probe_set,
     )
     from optiprobe.thermal.simulate import simulate
 
@@ -175,7 +178,8 @@ def plan_case(
     for name in case.probes.model_names:
         surrogate.model_index(name)  # user-defined models: a clear error
     say("generating candidate trajectories")
-    candidates: Candidates = generate_candidates(case, volume)
+    access = access_of(case, volume)
+    candidates: Candidates = generate_candidates(case, volume, access=access)
     timings["candidates_s"] = round(time.perf_counter() - start, 2)
     outcome = PlanOutcome(
         None, None, None, len(candidates), candidates.rejected, timings_s=timings
@@ -273,12 +277,13 @@ def plan_case(
     scale = {spec.structure: 1.0 for spec, _, _ in structure_points}
     verified = []  # (plan, result, evaluation, selection) per round
 
-    def solve(drop: str | None = None, coverage_c=coverage_c) -> Selection:
-        """Select with every structure limit, or without ``drop``'s (conflict analysis)."""
+    def solve(drop: tuple = (), coverage_c=coverage_c) -> Selection:
+        """Select with every structure limit, or without those of the structures in ``drop``
+        (conflict analysis)."""
         rows = [
             (potentials[:, sl] * scale[spec.structure], v_at(limit, sl))
             for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
-            if spec.structure != drop
+            if spec.structure not in drop
             for limit in [spec.min_temperature_c + buffers[spec.structure]]
         ]
         values = np.concatenate([r[0] for r in rows], axis=1) if rows else None
@@ -298,6 +303,87 @@ def plan_case(
             min_spacing_mm=case.probes.min_spacing_mm,
             time_limit_s=time_limit_s,
         )
+
+    window_index = {name: w for w, (name, *_) in enumerate(access.windows)}
+    structure_index = np.concatenate(
+        [np.arange(sl.start, sl.stop) for sl in structure_sl] + [np.zeros(0, int)]
+    )
+    bounds = tuple(case.protocol.freeze_bounds_min or (3.0, 15.0))
+
+    def score(probes):
+        return surrogate.summed_potential(probe_media(probes, field_, surrogate), query)
+
+    def refine_plan(plan, coverage_c):
+        """Gradient refinement on the surrogate (:mod:`optiprobe.planner.refine`)."""
+        structure_limit = np.concatenate(
+            [
+                v_at(spec.min_temperature_c + buffers[spec.structure], sl)
+                for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
+            ]
+            + [np.zeros(0)]
+        )
+        structure_scale = np.concatenate(
+            [
+                np.full(sl.stop - sl.start, scale[spec.structure])
+                for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
+            ]
+            + [np.zeros(0)]
+        )
+        targets = {
+            "tumour": np.arange(tumour_sl.start, tumour_sl.stop),
+            "margin": np.arange(margin_sl.start, margin_sl.stop),
+            "healthy": np.arange(healthy_sl.start, healthy_sl.stop),
+            "structure": structure_index,
+            "tumour_need": v_at(coverage_c, tumour_sl),
+            "margin_need": v_at(margin_spec.isotherm_c, margin_sl),
+            "structure_limit": structure_limit.astype(np.float32),
+            "structure_scale": structure_scale.astype(np.float32),
+        }
+        windows = [window_index[p.name.split("_", 1)[1]] for p in plan.probes]
+        entries = {}
+
+        def feasible(i, tip, entry):
+            direction = (tip - entry) / np.linalg.norm(tip - entry)
+            found = access.check(windows[i], tip, direction, plan.probes[i].model)
+            if isinstance(found, str):
+                return False
+            entries[i] = found  # on the same line, at the skin
+            return True
+
+        result = refine(
+            probe_set(plan, case, surrogate),
+            score,
+            targets,
+            bounds_min=bounds,
+            feasible=feasible,
+        )
+        info = {
+            "objective_before": round(result.objective_before, 4),
+            "objective_after": round(result.objective_after, 4),
+            "reverted_probes": list(result.reverted),
+            "accepted": result.accepted,
+        }
+        if not result.accepted:
+            return plan, info
+        probes = []
+        for i, p in enumerate(plan.probes):
+            moved = i not in result.reverted
+            probes.append(
+                p.model_copy(
+                    update={
+                        "tip_mm": tuple(np.round(result.tips_mm[i], 1).tolist()),
+                        "entry_mm": tuple(
+                            np.round(entries[i] if moved else result.entries_mm[i], 1).tolist()
+                        ),
+                        "freeze_min": [
+                            float(np.clip(np.round(m * 2) / 2, *bounds))
+                            for m in result.freeze_min[i]
+                        ],
+                    }
+                )
+            )
+        description = plan.description + "; refined by gradient on the surrogate"
+        return plan.model_copy(update={"probes": probes, "description": description}), info
 
     def verify(plan):
         result = simulate(case, volume, plan)
@@ -337,6 +423,11 @@ def plan_case(
         plan = _plan_from(
             case, candidates, selection.chosen, option_candidate, option_level, levels
         )
+        if refine_plans:
+            say(f"round {round_ + 1}: refining {len(plan.probes)} probes by gradient (optax)")
+            t0 = time.perf_counter()
+            plan, record["refinement"] = refine_plan(plan, coverage_c)
+            record["refinement"]["seconds"] = round(time.perf_counter() - t0, 2)
         say(f"round {round_ + 1}: verifying {len(plan.probes)} probes with the solver")
         t0 = time.perf_counter()
         result, evaluation = verify(plan)
@@ -344,6 +435,11 @@ def plan_case(
         record["limits_pass"] = evaluation.passed
         verified.append((plan, result, evaluation, selection))
         if evaluation.passed:
+            break
+        if len(verified) > 1 and _rank(case, evaluation) <= max(
+            _rank(case, v[2]) for v in verified[:-1]
+        ):
+            record["stopped"] = "no better than an earlier round"
             break
         changed = False
         chosen_sum = potentials[list(selection.chosen)].sum(axis=0)
@@ -382,28 +478,39 @@ def plan_case(
     no_safe_plan = not verified
     if no_safe_plan or not outcome.evaluation.passed:
         say("analysing which structure limits conflict with coverage")
-        base = selection.uncovered_tumour + selection.uncovered_margin
-        if no_safe_plan:
-            base = int(tumour_sl.stop - tumour_sl.start + margin_sl.stop - margin_sl.start)
-        for spec, _, _ in structure_points:
-            freed = solve(spec.structure, coverage_c=coverage_spec.limit_isotherm_c)
+        total = int(tumour_sl.stop - tumour_sl.start + margin_sl.stop - margin_sl.start)
+        reference = solve(coverage_c=coverage_spec.limit_isotherm_c)
+        base = reference.uncovered_tumour + reference.uncovered_margin
+        if not reference.chosen:
+            base = total
+        names = [spec.structure for spec, _, _ in structure_points]
+        groups = [(name,) for name in names]
+        for group in groups + ([tuple(names)] if len(names) > 1 else []):
+            if len(group) > 1 and outcome.conflicts:
+                break  # the joint test only when no single structure explains the conflict
+            freed = solve(group, coverage_c=coverage_spec.limit_isotherm_c)
             if not freed.chosen:
                 continue
             gained = base - (freed.uncovered_tumour + freed.uncovered_margin)
             if gained > 0:
                 outcome.conflicts.append(
                     {
-                        "structure": spec.structure,
-                        "limit_c": spec.min_temperature_c,
+                        "structure": " + ".join(group),
+                        "structures": list(group),
+                        "limit_c": min(
+                            spec.min_temperature_c
+                            for spec, _, _ in structure_points
+                            if spec.structure in group
+                        ),
                         "sample_points_gained": int(gained),
                         "safe_plan_exists": not no_safe_plan,
-                        "tumour_points_uncovered_with_limit": None
-                        if no_safe_plan
-                        else selection.uncovered_tumour,
+                        "tumour_points_uncovered_with_limit": reference.uncovered_tumour
+                        if reference.chosen
+                        else None,
                         "tumour_points_uncovered_without_limit": freed.uncovered_tumour,
-                        "margin_points_uncovered_with_limit": None
-                        if no_safe_plan
-                        else selection.uncovered_margin,
+                        "margin_points_uncovered_with_limit": reference.uncovered_margin
+                        if reference.chosen
+                        else None,
                         "margin_points_uncovered_without_limit": freed.uncovered_margin,
                         "_selection": freed,
                     }
@@ -423,9 +530,9 @@ def plan_case(
                 levels,
             ).model_copy(
                 update={
-                    "name": f"coverage_first_without_{conflict['structure']}_limit",
+                    "name": "coverage_first_without_" + "_".join(conflict["structures"]),
                     "description": "trade-off: may break the "
-                    f"{conflict['structure']} limit to cover the tumour",
+                    f"{conflict['structure']} limit(s) to cover the tumour",
                 }
             )
             result, evaluation = verify(plan)
@@ -435,9 +542,13 @@ def plan_case(
                     "set_aside": conflict["structure"],
                     "solver": {row.criterion: round(row.value, 3) for row in evaluation.rows},
                     "limits_pass": evaluation.passed,
-                    "protection": protection_advice(
-                        case, volume, result, only=conflict["structure"], within_c=0.0
-                    ),
+                    "protection": [
+                        item
+                        for name in conflict["structures"]
+                        for item in protection_advice(
+                            case, volume, result, only=name, within_c=0.0
+                        )
+                    ],
                 }
             )
             if no_safe_plan:
