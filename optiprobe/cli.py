@@ -312,6 +312,17 @@ def _print_planner_findings(planner: dict) -> None:
             f"(limit {item['limit_c']:g} °C), {when}; thermocouple at "
             f"{item['thermocouple_mm']} mm; consider {escape(item['suggestion'])}"
         )
+    bound = planner.get("probe_count_lower_bound") or {}
+    if bound.get("probes_at_least") is not None:
+        _out.print(
+            f"LP relaxation (surrogate): at least {bound['probes_at_least']} probe(s) are needed "
+            "to cover the tumour within the structure limits"
+        )
+    elif bound:
+        _out.print(
+            f"LP relaxation (surrogate): {escape(str(bound.get('status')))}: no set of probes "
+            "covers the tumour within the structure limits"
+        )
     robust = planner.get("robustness")
     if robust:
         checked = robust["worst"].get("solver_limits_hold")

@@ -54,3 +54,20 @@ def test_spacing_and_count_limits_leave_a_reported_shortfall():
     selection = _run(structure_limit=20.0, min_spacing_mm=12.0)
     assert len(selection.chosen) >= 1
     assert selection.uncovered_tumour > 0  # the best safe plan, with its shortfall counted
+
+
+def test_lp_bound_is_a_valid_lower_bound_and_proves_infeasibility():
+    from optiprobe.planner.select import probe_count_bound
+
+    tumour, structure, _ = _problem()
+    free = probe_count_bound(
+        tumour, np.full(3, 9.0), structure, np.array([100.0]), min_fraction=1.0
+    )
+    assert free["probes_at_least"] == 1  # option 2 alone covers everything
+    tight = probe_count_bound(
+        tumour, np.full(3, 9.0), structure, np.array([20.0]), min_fraction=1.0
+    )
+    # CP-SAT needs 2 probes here (options 0 and 1); the relaxation may not exceed that.
+    assert 1 <= tight["probes_at_least"] <= len(_run(structure_limit=20.0).chosen)
+    none = probe_count_bound(tumour, np.full(3, 9.0), structure, np.array([0.5]), min_fraction=1.0)
+    assert none["probes_at_least"] is None and none["status"] == "infeasible"

@@ -5,8 +5,10 @@
 2. Sample points: the tumour, the margin shell ``ice_margin.limit_mm`` outside it, the protected
    structures within 30 mm of the tumour, and healthy tissue around the margin (over-freezing).
    The surrogate gives each option's cold potential at every point.
-3. CP-SAT selection (:mod:`optiprobe.planner.select`), with structure limits raised by a safety
-   buffer.
+3. A lower bound on the probe count from the LP relaxation (cvxpy), then CP-SAT selection
+   (:mod:`optiprobe.planner.select`), with structure limits raised by a safety buffer, then
+   gradient refinement of tips, entries and durations on the surrogate (optax,
+   :mod:`optiprobe.planner.refine`).
 4. Verification with the full solver. Per structure, the surrogate's cold potential is scaled
    by the solver's coldest value over the surrogate's prediction for the same plan (too warm
    near a structure: its options are held back there); if tumour coverage fails, the coverage
@@ -38,7 +40,7 @@ from optiprobe.case.models import IceMarginSpec, TumorCoverageSpec
 from optiprobe.planner.candidates import Candidates, access_of, generate_candidates
 from optiprobe.planner.refine import refine
 from optiprobe.planner.safety import protection_advice, robustness
-from optiprobe.planner.select import Selection, select
+from optiprobe.planner.select import Selection, probe_count_bound, select
 
 __all__ = ["PlanOutcome", "plan_case"]
 
@@ -66,12 +68,14 @@ class PlanOutcome:
     protection: list[dict] = field(default_factory=list)
     robustness: dict | None = None
     trade_off_written: bool = False  # no safe plan: ``plan`` is the coverage-first trade-off
+    probe_bound: dict | None = None  # LP lower bound on the probe count (surrogate problem)
 
     def to_dict(self) -> dict:
         """Plain data for ``planner.json``."""
         return {
             "candidates": self.candidates,
             "rejected_candidates": self.rejected,
+            "probe_count_lower_bound": self.probe_bound,
             "rounds": self.rounds,
             "conflicts": self.conflicts,
             "trade_off_plans": self.trade_offs,
@@ -396,6 +400,20 @@ def plan_case(
         )
         return result, evaluation
 
+    say("LP relaxation: a lower bound on the probe count (cvxpy)")
+    outcome.probe_bound = probe_count_bound(
+        potentials[:, tumour_sl],
+        v_at(coverage_c, tumour_sl),
+        np.concatenate([potentials[:, sl] for sl in structure_sl] + [np.zeros((n_options, 0))], 1),
+        np.concatenate(
+            [
+                v_at(spec.min_temperature_c + buffers[spec.structure], sl)
+                for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
+            ]
+            + [np.zeros(0)]
+        ),
+        min_fraction=coverage_spec.min_fraction,
+    )
     for round_ in range(max_rounds):
         say(f"round {round_ + 1}: selecting probes with CP-SAT")
         selection = solve(coverage_c=coverage_c)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-__all__ = ["Selection", "select"]
+__all__ = ["Selection", "probe_count_bound", "select"]
 
 SCALE = 10.0  # integer units per °C-equivalent
 SMALL = 0.3  # °C-equivalent: smaller contributions leave the structure rows (see below)
@@ -202,3 +202,49 @@ def _greedy(tumour, target, structures, limit, max_count, too_close) -> list[int
         total += tumour[best]
         cold += structures[best]
     return chosen
+
+
+def probe_count_bound(
+    tumour: np.ndarray,
+    tumour_target: np.ndarray,
+    structures: np.ndarray,
+    structure_limit: np.ndarray,
+    *,
+    min_fraction: float,
+) -> dict:
+    """A lower bound on the probe count from the LP relaxation (cvxpy, HiGHS).
+
+    Relaxes :func:`select`'s hard part: x_c ∈ [0, 1] per option, y_p ∈ [0, 1] per tumour point
+    with Σ_c V_c(p) x_c ≥ target_p · y_p, Σ_p y_p ≥ ``min_fraction`` · points, and the structure
+    rows. Any plan that covers ``min_fraction`` of the tumour points within the structure limits
+    (in the surrogate) uses at least ⌈LP optimum⌉ probes; an infeasible LP proves there is none.
+    The spacing constraint and the margin points are left out, which only lowers the bound.
+    """
+    import cvxpy as cp
+
+    n, points = tumour.shape
+    x = cp.Variable(n)
+    y = cp.Variable(points)
+    constraints = [
+        x >= 0,
+        x <= 1,
+        y >= 0,
+        y <= 1,
+        tumour.T @ x >= cp.multiply(tumour_target, y),
+        cp.sum(y) >= np.ceil(min_fraction * points - 1e-9),
+    ]
+    if structures.shape[1]:
+        constraints.append(structures.T @ x <= structure_limit)
+    problem = cp.Problem(cp.Minimize(cp.sum(x)), constraints)
+    try:
+        problem.solve(solver=cp.HIGHS)
+    except cp.error.SolverError as error:  # reported, not raised: the bound is optional
+        return {"status": f"solver error: {error}", "lp_optimum": None, "probes_at_least": None}
+    if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        return {"status": problem.status, "lp_optimum": None, "probes_at_least": None}
+    value = float(problem.value)
+    return {
+        "status": problem.status,
+        "lp_optimum": round(value, 3),
+        "probes_at_least": int(np.ceil(value - 1e-6)),
+    }
