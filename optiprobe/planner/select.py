@@ -212,7 +212,7 @@ def probe_count_bound(
     *,
     min_fraction: float,
 ) -> dict:
-    """A lower bound on the probe count from the LP relaxation (cvxpy, HiGHS).
+    """A lower bound on the probe count from the LP relaxation (cvxpy, Clarabel).
 
     Relaxes :func:`select`'s hard part: x_c ∈ [0, 1] per option, y_p ∈ [0, 1] per tumour point
     with Σ_c V_c(p) x_c ≥ target_p · y_p, Σ_p y_p ≥ ``min_fraction`` · points, and the structure
@@ -237,7 +237,7 @@ def probe_count_bound(
         constraints.append(structures.T @ x <= structure_limit)
     problem = cp.Problem(cp.Minimize(cp.sum(x)), constraints)
     try:
-        problem.solve(solver=cp.HIGHS)
+        problem.solve(solver=cp.CLARABEL)  # HiGHS prints a banner on stdout
     except cp.error.SolverError as error:  # reported, not raised: the bound is optional
         return {"status": f"solver error: {error}", "lp_optimum": None, "probes_at_least": None}
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
