@@ -139,18 +139,21 @@ def schema(
     typer.echo(plan_json_schema() if plan else case_json_schema())
 
 
+AllowUnsafeOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unsafe-paths",
+        help="Simulate even if a needle crosses a structure the case says to avoid.",
+    ),
+]
+
+
 @app.command()
 def simulate(
     case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="Plan file (YAML).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
-    allow_unsafe_paths: Annotated[
-        bool,
-        typer.Option(
-            "--allow-unsafe-paths",
-            help="Simulate even if a needle crosses a structure the case says to avoid.",
-        ),
-    ] = False,
+    allow_unsafe_paths: AllowUnsafeOption = False,
     export: ExportOption = None,
 ) -> None:
     """Simulate a plan with the thermal solver and evaluate the case's criteria.
@@ -361,13 +364,7 @@ def compare(
         typer.Argument(metavar="[PLAN]...", help="Plan files; none: plan the case's variants."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("compare"),
-    allow_unsafe_paths: Annotated[
-        bool,
-        typer.Option(
-            "--allow-unsafe-paths",
-            help="Simulate even if a needle crosses a structure the case says to avoid.",
-        ),
-    ] = False,
+    allow_unsafe_paths: AllowUnsafeOption = False,
     reuse: Annotated[
         bool,
         typer.Option("--reuse/--no-reuse", help="Reuse earlier runs of unchanged inputs."),
