@@ -11,9 +11,11 @@
    :mod:`optiprobe.planner.refine`).
 4. Verification with the full solver. Per structure, the surrogate's cold potential is scaled
    by the solver's coldest value over the surrogate's prediction for the same plan (too warm
-   near a structure: its options are held back there); if tumour coverage fails, the coverage
-   target is made 5 °C colder. The selection is solved again, at most ``max_rounds`` rounds,
-   and the best verified round is kept (every limit, then structure limits, then coverage).
+   near a structure: its options are held back there); if tumour coverage (or the ice margin)
+   fails, the coverage (margin) target is made 5 °C colder, and when every structure limit
+   held, the next selection must use one probe more. The selection is solved again, at most
+   ``max_rounds`` rounds (stopping when a round is no better than an earlier one), and the best
+   verified round is kept (every limit, then structure limits, then coverage).
    Only solver numbers are reported.
 5. When limits still fail (or no selection keeps the structure limits), each structure's limit
    is dropped in turn: a structure whose removal lets the surrogate cover more tumour or margin
@@ -281,7 +283,12 @@ def plan_case(
     scale = {spec.structure: 1.0 for spec, _, _ in structure_points}
     verified = []  # (plan, result, evaluation, selection) per round
 
-    def solve(drop: tuple = (), coverage_c=coverage_c) -> Selection:
+    def solve(
+        drop: tuple = (),
+        coverage_c=coverage_c,
+        margin_c=margin_spec.isotherm_c,
+        min_count: int = 1,
+    ) -> Selection:
         """Select with every structure limit, or without those of the structures in ``drop``
         (conflict analysis)."""
         rows = [
@@ -296,7 +303,7 @@ def plan_case(
             potentials[:, tumour_sl],
             v_at(coverage_c, tumour_sl),
             potentials[:, margin_sl],
-            v_at(margin_spec.isotherm_c, margin_sl),
+            v_at(margin_c, margin_sl),
             values if values is not None else np.zeros((n_options, 0)),
             bounds,
             overfreeze,
@@ -306,6 +313,7 @@ def plan_case(
             max_count=case.probes.max_count,
             min_spacing_mm=case.probes.min_spacing_mm,
             time_limit_s=time_limit_s,
+            min_count=min_count,
         )
 
     window_index = {name: w for w, (name, *_) in enumerate(access.windows)}
@@ -317,7 +325,7 @@ def plan_case(
     def score(probes):
         return surrogate.summed_potential(probe_media(probes, field_, surrogate), query)
 
-    def refine_plan(plan, coverage_c):
+    def refine_plan(plan, coverage_c, margin_c):
         """Gradient refinement on the surrogate (:mod:`optiprobe.planner.refine`)."""
         structure_limit = np.concatenate(
             [
@@ -339,7 +347,7 @@ def plan_case(
             "healthy": np.arange(healthy_sl.start, healthy_sl.stop),
             "structure": structure_index,
             "tumour_need": v_at(coverage_c, tumour_sl),
-            "margin_need": v_at(margin_spec.isotherm_c, margin_sl),
+            "margin_need": v_at(margin_c, margin_sl),
             "structure_limit": structure_limit.astype(np.float32),
             "structure_scale": structure_scale.astype(np.float32),
         }
@@ -414,9 +422,10 @@ def plan_case(
         ),
         min_fraction=coverage_spec.min_fraction,
     )
+    margin_c, min_count = margin_spec.isotherm_c, 1
     for round_ in range(max_rounds):
         say(f"round {round_ + 1}: selecting probes with CP-SAT")
-        selection = solve(coverage_c=coverage_c)
+        selection = solve(coverage_c=coverage_c, margin_c=margin_c, min_count=min_count)
         record = {
             "round": round_ + 1,
             "cp_sat_status": selection.status,
@@ -427,6 +436,8 @@ def plan_case(
             "buffers_c": dict(buffers),
             "structure_scale": {k: round(v, 3) for k, v in scale.items()},
             "coverage_isotherm_c": coverage_c,
+            "margin_isotherm_c": margin_c,
+            "min_probes": min_count,
             "uncovered_margin_points": selection.uncovered_margin,
             "margin_points": int(margin_sl.stop - margin_sl.start),
         }
@@ -444,7 +455,7 @@ def plan_case(
         if refine_plans:
             say(f"round {round_ + 1}: refining {len(plan.probes)} probes by gradient (optax)")
             t0 = time.perf_counter()
-            plan, record["refinement"] = refine_plan(plan, coverage_c)
+            plan, record["refinement"] = refine_plan(plan, coverage_c, margin_c)
             record["refinement"]["seconds"] = round(time.perf_counter() - t0, 2)
         say(f"round {round_ + 1}: verifying {len(plan.probes)} probes with the solver")
         t0 = time.perf_counter()
@@ -486,6 +497,15 @@ def plan_case(
         )
         if coverage < coverage_spec.min_fraction:
             coverage_c -= 5.0
+            changed = True
+        protected = {spec.structure for spec in case.protected}
+        rows = {r.criterion.split(" ")[0]: r for r in evaluation.rows}
+        if any(not r.passed for r in evaluation.rows if r.criterion.startswith("ice margin")):
+            margin_c -= 5.0  # the 0 °C shell fell short: ask the surrogate for colder
+            changed = True
+        structures_hold = all(rows[name].passed for name in protected if name in rows)
+        if structures_hold and len(plan.probes) < case.probes.max_count:
+            min_count = len(plan.probes) + 1  # only tumour-side limits fail: add a probe
             changed = True
         if not changed:
             break

@@ -69,6 +69,7 @@ def select(
     min_fraction: float,
     max_count: int,
     min_spacing_mm: float,
+    min_count: int = 1,
     time_limit_s: float = 20.0,
     workers: int = 2,
 ) -> Selection:
@@ -82,11 +83,12 @@ def select(
     overfreeze : (options,) cold put into healthy tissue (any consistent unit)
     minutes : (options,) total freezing time of each option
     centres_mm : (options, 3) active-zone centres, for the spacing constraint
+    min_count : at least this many probes (the verification loop's "add a probe")
     """
     model = cp_model.CpModel()
     n = tumour.shape[0]
     x = [model.new_bool_var(f"x{c}") for c in range(n)]
-    model.add(sum(x) >= 1)
+    model.add(sum(x) >= max(1, min(min_count, max_count)))
     model.add(sum(x) <= max_count)
     # Minimum spacing (this also stops two options on one trajectory being chosen together).
     distance = np.linalg.norm(centres_mm[:, None, :] - centres_mm[None, :, :], axis=-1)
