@@ -15,6 +15,7 @@ quoted in ``docs/planner.md``); the planner's plan of each scenario goes to
 
     uv run python benchmarks/planner_scenarios.py              # every scenario, ~30 min
     uv run python benchmarks/planner_scenarios.py rib_lytic_intercostal
+    uv run python benchmarks/planner_scenarios.py --table   # rebuild the table only
 """
 
 from __future__ import annotations
@@ -140,10 +141,22 @@ def _fmt(value, digits=1):
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def _bound(name: str) -> str:
+    """The LP bound of the planner's run of ``name``: "≥ n", "infeasible" or "–"."""
+    path = OUT / name / "planner.json"
+    bound = json.loads(path.read_text()).get("probe_count_lower_bound") if path.exists() else None
+    if not bound:
+        return "–"
+    if bound.get("probes_at_least") is not None:
+        return f"≥ {bound['probes_at_least']}"
+    return str(bound.get("status"))
+
+
 def table(results: list[dict]) -> str:
     lines = [
-        "| scenario | method | probes | tumour < limit isotherm | < goal isotherm | margin min / "
-        "median (mm) | structures min (°C) | limits hold | verified | robust | time (s) |",
+        "| scenario | method | probes (LP bound) | tumour < limit isotherm | < goal isotherm | "
+        "margin min / median (mm) | structures min (°C) | limits hold | verified | robust | "
+        "time (s) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for entry in results:
@@ -161,8 +174,11 @@ def table(results: list[dict]) -> str:
             problems = (
                 f" ({len(row['path_problems'])} path problems)" if row.get("path_problems") else ""
             )
+            count = str(row["probes"])
+            if row["method"] == "optiprobe":
+                count += f" ({_bound(entry['scenario'])})"
             lines.append(
-                f"| {entry['scenario']} | {row['method']}{note}{problems} | {row['probes']} | "
+                f"| {entry['scenario']} | {row['method']}{note}{problems} | {count} | "
                 f"{_fmt(cov[0] * 100)} % | {_fmt(cov[1] * 100)} % | "
                 f"{_fmt(row['margin_min_mm'])} / {_fmt(row['margin_median_mm'])} | {structures} | "
                 f"{'yes' if row['limits_hold'] else 'no'} | "
@@ -194,4 +210,8 @@ def main(names) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or SCENARIOS)
+    if sys.argv[1:] == ["--table"]:  # rebuild scenarios.md from scenarios.json
+        data = json.loads((OUT / "scenarios.json").read_text())["scenarios"]
+        write_atomic(OUT / "scenarios.md", table(data))
+    else:
+        main(sys.argv[1:] or SCENARIOS)
