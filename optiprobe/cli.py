@@ -315,6 +315,13 @@ def _print_planner_findings(planner: dict) -> None:
             f"(limit {item['limit_c']:g} °C), {when}; thermocouple at "
             f"{item['thermocouple_mm']} mm; consider {escape(item['suggestion'])}"
         )
+    short = planner.get("margin_shortfall") or {}
+    if short.get("next_to"):
+        beside = ", ".join(f"{escape(n['name'])} {n['share']:.0%}" for n in short["next_to"])
+        _out.print(
+            f"ice margin: short on {short['short_surface_fraction']:.0%} of the tumour surface; "
+            f"what lies where the margin should reach: {beside}"
+        )
     bound = planner.get("probe_count_lower_bound") or {}
     if bound.get("probes_at_least") is not None:
         _out.print(

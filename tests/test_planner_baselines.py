@@ -216,3 +216,27 @@ def test_refinement_reverts_an_infeasible_trajectory(surrogate):
     result = refine(probes, score, targets, bounds_min=(3.0, 15.0), feasible=lambda *a: False)
     assert result.reverted == (0,)
     np.testing.assert_allclose(result.tips_mm, np.asarray(probes.tips_mm))
+
+
+def test_margin_shortfall_says_where_and_next_to_what(small):
+    from optiprobe.planner.safety import margin_shortfall
+
+    case, volume = small
+    grid = volume.grid
+    index = np.indices(grid.shape).reshape(3, -1).T
+    radius = np.linalg.norm(grid.lower_mm + index * np.asarray(grid.spacing_mm), axis=1)
+    radius = radius.reshape(grid.shape)
+
+    def frozen_to(r_mm):
+        return SimpleNamespace(t_min_c=np.where(radius <= r_mm, -60.0, 37.0).astype(np.float32))
+
+    short = margin_shortfall(case, volume, frozen_to(9.0), limit_mm=3.0, isotherm_c=0.0)
+    # 8 mm tumour, ice to 9 mm: about 1 mm of the 3 required (voxel steps of 2 mm leave some
+    # surface voxels deeper inside, which reach further).
+    assert short["short_surface_fraction"] > 0.5
+    less = margin_shortfall(case, volume, frozen_to(10.0), limit_mm=3.0, isotherm_c=0.0)
+    assert less["short_surface_fraction"] < short["short_surface_fraction"]
+    assert short["next_to"] and short["next_to"][0]["share"] > 0.5
+    assert case.tumor.name not in {n["name"] for n in short["next_to"]}
+    enough = margin_shortfall(case, volume, frozen_to(14.0), limit_mm=3.0, isotherm_c=0.0)
+    assert enough == {"short_surface_fraction": 0.0, "next_to": []}

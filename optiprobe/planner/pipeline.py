@@ -41,7 +41,7 @@ from optiprobe.case import Plan
 from optiprobe.case.models import IceMarginSpec, TumorCoverageSpec
 from optiprobe.planner.candidates import Candidates, access_of, generate_candidates
 from optiprobe.planner.refine import refine
-from optiprobe.planner.safety import protection_advice, robustness
+from optiprobe.planner.safety import margin_shortfall, protection_advice, robustness
 from optiprobe.planner.select import Selection, probe_count_bound, select
 
 __all__ = ["PlanOutcome", "plan_case"]
@@ -71,6 +71,7 @@ class PlanOutcome:
     robustness: dict | None = None
     trade_off_written: bool = False  # no safe plan: ``plan`` is the coverage-first trade-off
     probe_bound: dict | None = None  # LP lower bound on the probe count (surrogate problem)
+    margin_shortfall: dict | None = None  # where the ice margin falls short, and next to what
 
     def to_dict(self) -> dict:
         """Plain data for ``planner.json``."""
@@ -82,6 +83,7 @@ class PlanOutcome:
             "conflicts": self.conflicts,
             "trade_off_plans": self.trade_offs,
             "trade_off_written": self.trade_off_written,
+            "margin_shortfall": self.margin_shortfall,
             "protection": self.protection,
             "robustness": self.robustness,
             "messages": self.messages,
@@ -601,6 +603,16 @@ def plan_case(
             conflict.pop("_selection", None)
     if outcome.evaluation is not None:
         outcome.protection = protection_advice(case, volume, outcome.result)
+        if any(
+            not r.passed for r in outcome.evaluation.rows if r.criterion.startswith("ice margin")
+        ):
+            outcome.margin_shortfall = margin_shortfall(
+                case,
+                volume,
+                outcome.result,
+                limit_mm=margin_spec.limit_mm,
+                isotherm_c=margin_spec.isotherm_c,
+            )
         say("robustness: 20 placement errors of up to 2 mm per probe")
         outcome.robustness = robustness(
             case,

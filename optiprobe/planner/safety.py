@@ -20,7 +20,7 @@ from scipy import ndimage
 
 from optiprobe.case.models import TumorCoverageSpec
 
-__all__ = ["PROTECTION_TRIGGER_C", "protection_advice", "robustness"]
+__all__ = ["PROTECTION_TRIGGER_C", "margin_shortfall", "protection_advice", "robustness"]
 
 PROTECTION_TRIGGER_C = 10.0  # thermocouple reading at which protection starts (clinical practice)
 MAX_POINTS = 2000
@@ -218,3 +218,44 @@ def protection_advice(
                 entry[key] = None if t is None else round(t / 60.0, 1)
         advice.append(entry)
     return advice
+
+
+def margin_shortfall(case, volume, result, *, limit_mm: float, isotherm_c: float) -> dict:
+    """Where the ice margin falls short: the fraction of tumour-surface voxels whose
+    ``isotherm_c`` reach is below ``limit_mm``, and which structures (or protection regions)
+    lie in the ``limit_mm`` shell outside those voxels, by share of the shell's voxels. A warm
+    hydrodissection layer there means the margin conflicts with the protection."""
+    from optiprobe.metrics.evaluate import ice_margins_mm
+
+    grid = volume.grid
+    spacing = np.asarray(grid.spacing_mm)
+    tumour = volume.masks[case.tumor.name]
+    margins = ice_margins_mm(result.t_min_c, tumour, spacing, isotherm_c)
+    surface = tumour & ~ndimage.binary_erosion(tumour)
+    short = np.zeros(grid.shape, bool)
+    short[surface] = margins < limit_mm
+    if not short.any():
+        return {"short_surface_fraction": 0.0, "next_to": []}
+    # The shell outside the short surface voxels, as far as the margin should reach.
+    near_short = ndimage.distance_transform_edt(~short, sampling=spacing) <= limit_mm
+    shell = near_short & ~tumour
+    counts = []
+    named = np.zeros(grid.shape, bool)
+    for name, mask in volume.masks.items():
+        if name == case.tumor.name:
+            continue
+        n = int((mask & shell).sum())
+        named |= mask
+        if n:
+            counts.append((n, name))
+    # Voxels of no named structure (a uniform base, say) are counted by their tissue.
+    rest = shell & ~named
+    tissues = np.asarray(volume.tissue_names)[volume.tissue_index[rest]]
+    for tissue, n in zip(*np.unique(tissues, return_counts=True), strict=True):
+        counts.append((int(n), f"tissue {tissue}"))
+    total = max(int(shell.sum()), 1)
+    counts.sort(reverse=True)
+    return {
+        "short_surface_fraction": round(float(np.mean(margins < limit_mm)), 3),
+        "next_to": [{"name": name, "share": round(n / total, 3)} for n, name in counts[:5]],
+    }
