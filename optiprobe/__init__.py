@@ -6,9 +6,12 @@ Not a medical device. The workflow API, as nouns and verbs::
     case = optiprobe.load_case("scenarios/l4_osteoblastic_posterior_wall.yaml")
     volume = optiprobe.voxelize(case)
     plan = optiprobe.load_plan("scenarios/l4_reference_plan.yaml", case)
+    result = optiprobe.simulate(case, volume, plan)
+    evaluation = optiprobe.evaluate(case, volume, result, plan_name=plan.name)
+    outcome = optiprobe.plan_case(case, volume)          # the planner (solver-verified)
+    optiprobe.write_report("out/l4")                     # a run folder -> report.html
 
-The thermal solver, surrogate, planner and reports join this list as they are built. Names are
-imported on first use, so ``import optiprobe`` stays light.
+Names are imported on first use, so ``import optiprobe`` stays light.
 """
 
 from __future__ import annotations
@@ -26,6 +29,15 @@ _API = {
     "Volume": "optiprobe.anatomy.volume",
     "validate_file": "optiprobe.validation",
     "OptiprobeError": "optiprobe.errors",
+    "simulate": "optiprobe.thermal.simulate",
+    "evaluate": "optiprobe.metrics",
+    "plan_case": "optiprobe.planner.pipeline",
+    "simulate_to_folder": "optiprobe.runs",
+    "plan_to_folder": "optiprobe.runs",
+    "compare_plans": "optiprobe.compare",
+    "compare_variants": "optiprobe.compare",
+    "write_report": "optiprobe.report.html",
+    "export_slicer": "optiprobe.report.slicer",
 }
 __all__ = sorted(_API)
 
