@@ -8,7 +8,7 @@ Not a medical device. The workflow API, as nouns and verbs::
     plan = optiprobe.load_plan("scenarios/l4_reference_plan.yaml", case)
     result = optiprobe.simulate(case, volume, plan)
     evaluation = optiprobe.evaluate(case, volume, result, plan_name=plan.name)
-    outcome = optiprobe.plan_case(case, volume)          # the planner (solver-verified)
+    outcome = optiprobe.plan_case(case, volume)          # the planner, checked by the solver
     optiprobe.write_report("out/l4")                     # a run folder -> report.html
 
 Names are imported on first use, so ``import optiprobe`` stays light.

@@ -244,7 +244,9 @@ def _print_evaluation(evaluation) -> None:
 @app.command()
 def plan(
     case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("out"),
+    output: Annotated[Path, typer.Option("--out", "--output", "-o", help="Output folder.")] = Path(
+        "out"
+    ),
     export: ExportOption = None,
 ) -> None:
     """Suggest probes, trajectories and freeze durations, and verify them with the solver.
@@ -283,7 +285,10 @@ def plan(
             "coverage-first trade-off and breaks a limit in the solver"
         )
     else:
-        verdict = "[bold red]limits fail in the solver[/]: this is the best safe plan found"
+        verdict = (
+            "[bold red]NOT verified: limits fail in the solver[/]; this is the best plan found "
+            "that keeps the structure limits in the surrogate"
+        )
     _out.print(f"{verdict}. Wrote {escape(str(output))}/ (plan.yaml, metrics.json, planner.json)")
     _export(output, export)
     raise typer.Exit(EXIT_OK if evaluation.passed else EXIT_CRITERIA_FAILED)
@@ -300,6 +305,12 @@ def _print_planner_findings(planner: dict) -> None:
     for trade in planner.get("trade_off_plans", []):
         values = "; ".join(f"{escape(k)} {v:g}" for k, v in trade["solver"].items())
         _out.print(f"trade-off without the {escape(trade['set_aside'])} limit (solver): {values}")
+        if trade.get("covers_more_than_safe_plan") is False:
+            _out.print(
+                "  [yellow]the solver does not confirm this conflict:[/] the trade-off plan "
+                "covers no more of the tumour than the plan above (the surrogate's coverage "
+                "error; docs/planner.md)"
+            )
     advice = list(planner.get("protection", []))
     for trade in planner.get("trade_off_plans", []):
         advice += [a | {"trade_off": True} for a in trade.get("protection", [])]

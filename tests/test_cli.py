@@ -129,8 +129,7 @@ def test_workflow_api_names_resolve():
 
     case = optiprobe.load_case(L4)
     assert optiprobe.voxelize(case).tumor_mask.any()
-    with pytest.raises(AttributeError):
-        optiprobe.simulate  # noqa: B018 - not built yet, must not exist as a stub
+    assert optiprobe.simulate.__module__ == "optiprobe.thermal.simulate"  # built: now exported
 
 
 def test_voxelisation_errors_name_the_file(write_case):

@@ -385,9 +385,12 @@ def plan_case(
             probes.append(
                 p.model_copy(
                     update={
-                        "tip_mm": tuple(np.round(result.tips_mm[i], 1).tolist()),
+                        "tip_mm": tuple(np.round(result.tips_mm[i].astype(float), 1).tolist()),
                         "entry_mm": tuple(
-                            np.round(entries[i] if moved else result.entries_mm[i], 1).tolist()
+                            np.round(
+                                np.asarray(entries[i] if moved else result.entries_mm[i], float),
+                                1,
+                            ).tolist()
                         ),
                         "freeze_min": [
                             float(np.clip(np.round(m * 2) / 2, *bounds))
@@ -446,9 +449,10 @@ def plan_case(
         outcome.rounds.append(record)
         if not selection.chosen:
             outcome.messages.append(
-                f"CP-SAT found no plan ({selection.status}): no set of at most "
-                f"{case.probes.max_count} probes keeps every structure "
+                f"round {round_ + 1}: CP-SAT found no plan ({selection.status}): no set of at "
+                f"most {case.probes.max_count} probes keeps every structure "
                 f"{STRUCTURE_BUFFER_C:g} °C above its limit (per the corrected surrogate)"
+                + ("; the best earlier round is kept" if verified else "")
             )
             break
         plan = _plan_from(
@@ -576,10 +580,15 @@ def plan_case(
                 }
             )
             result, evaluation = verify(plan)
+            covered = _coverage(case, evaluation)
+            safe_covered = None if no_safe_plan else _coverage(case, outcome.evaluation)
             outcome.trade_offs.append(
                 {
                     "plan": plan.model_dump(mode="json", exclude_none=True),
                     "set_aside": conflict["structure"],
+                    "covers_more_than_safe_plan": None
+                    if safe_covered is None
+                    else covered > safe_covered,
                     "solver": {row.criterion: round(row.value, 3) for row in evaluation.rows},
                     "limits_pass": evaluation.passed,
                     "protection": [
@@ -626,6 +635,13 @@ def plan_case(
     return outcome
 
 
+def _coverage(case, evaluation) -> float:
+    """Fraction of the tumour below the coverage limit isotherm, from the solver's rows."""
+    return next(
+        (r.value for r in evaluation.rows if r.criterion.startswith("tumour fraction")), 0.0
+    )
+
+
 def _rank(case, evaluation) -> tuple:
     """Order verified plans: every limit holding first, then every structure limit holding,
     then the smallest total shortfall of the coverage and margin limits (relative)."""
@@ -649,13 +665,14 @@ def _plan_from(case, candidates, chosen, option_candidate, option_level, levels)
             {
                 "name": f"P{k + 1}_{candidates.windows[c]}",
                 "model": candidates.models[c],
-                "tip_mm": np.round(candidates.tips_mm[c], 1).tolist(),
-                "entry_mm": np.round(candidates.entries_mm[c], 1).tolist(),
+                "tip_mm": np.round(candidates.tips_mm[c].astype(float), 1).tolist(),
+                "entry_mm": np.round(candidates.entries_mm[c].astype(float), 1).tolist(),
                 "freeze_min": levels[option_level[option]],
             }
         )
     return Plan(
         name="optiprobe_plan",
-        description="suggested by optiprobe plan (CP-SAT on the surrogate, solver-verified)",
+        description="suggested by optiprobe plan (CP-SAT on the surrogate, checked by the "
+        "solver: see metrics.json for whether it holds)",
         probes=probes,
     )

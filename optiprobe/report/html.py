@@ -96,7 +96,7 @@ def _context(run) -> dict:
             run.sensors_c,
             summaries,
             trigger_c=PROTECTION_TRIGGER_C,
-            protocol=run.plan.protocol or case.protocol,
+            protocol=_timeline_protocol(run.plan, case),
         )
     return {
         "title": f"{case.name} — plan {run.plan.name}",
@@ -227,3 +227,20 @@ def probe_rows(plan, case) -> list[dict]:
             }
         )
     return rows
+
+
+def _timeline_protocol(plan, case):
+    """The protocol as simulated: each freeze phase lasts until the plan's last probe stops
+    (per-probe ``freeze_min`` overrides the case's durations; see ``thermal/schedule.py``)."""
+    protocol = plan.protocol or case.protocol
+    per_probe = [p.freeze_min for p in plan.probes if p.freeze_min]
+    if not per_probe:
+        return protocol
+    phases, cycle = [], 0
+    for phase in protocol.phases:
+        if phase.kind == "freeze":
+            longest = max(minutes[cycle] for minutes in per_probe if cycle < len(minutes))
+            phase = phase.model_copy(update={"duration_min": longest})
+            cycle += 1
+        phases.append(phase)
+    return protocol.model_copy(update={"phases": phases})
