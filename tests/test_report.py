@@ -244,3 +244,19 @@ def test_case_without_thermocouples_or_protected_structures(run_dir, tmp_path):
     assert "The case has no thermocouples." in html
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 3
     assert "NOT verified" in html and "changed after this run" in html
+
+
+def test_thermocouple_timeline_follows_the_plans_freeze_durations():
+    """Each freeze phase lasts until the plan's last probe stops (thermal/schedule.py), so the
+    report shades 15 min phases for a plan freezing 15/15 min in a 10-8-10 case."""
+    from optiprobe.case import Plan, load_case
+    from optiprobe.report.html import _timeline_protocol
+
+    case = load_case(
+        Path(__file__).parents[1] / "scenarios" / "l4_osteoblastic_posterior_wall.yaml"
+    )
+    probe = {"model": "cryo-17g-sphere", "tip_mm": [0, 0, 0], "entry_mm": [0, 60, 0]}
+    plan = Plan(probes=[probe | {"freeze_min": [15, 15]}, probe | {"freeze_min": [12, 9]}])
+    phases = _timeline_protocol(plan, case).phases
+    assert [p.duration_min for p in phases] == [15, 8, 15]
+    assert _timeline_protocol(Plan(probes=[probe]), case) == case.protocol
