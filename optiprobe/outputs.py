@@ -185,11 +185,20 @@ def read_run_record(folder: str | Path) -> dict:
             allowed="a folder written by `optiprobe simulate`, `plan` or `compare`",
         )
     if not path.is_file():
+        runs = sorted(p.parent.name for p in folder.glob(f"*/{RUN_RECORD}"))
+        if runs:  # a compare or sweep folder: its runs are one level down
+            raise OptiprobeError(
+                f"no {RUN_RECORD} here: this folder holds several runs",
+                file=folder,
+                allowed="one of its run folders: "
+                + ", ".join(str(folder / name) for name in runs[:5])
+                + (" …" if len(runs) > 5 else ""),
+            )
         raise OptiprobeError(
-            f"{folder} has no {RUN_RECORD}: not a run folder, or written by an older optiprobe",
+            f"no {RUN_RECORD}: not a run folder, or written by an older optiprobe",
             file=folder,
-            allowed="a folder written by `optiprobe simulate`, `plan` or `compare` "
-            "(re-run the simulation to create it)",
+            allowed="a run folder written by `optiprobe simulate` or `plan`, or one of the "
+            "per-plan folders `compare` writes (re-run the simulation to create it)",
         )
     try:
         record = json.loads(path.read_text())

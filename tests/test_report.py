@@ -201,6 +201,12 @@ def test_folder_that_is_not_a_run_is_refused(tmp_path):
     assert "no run.json" in result.output and "not a run folder" in result.output
     result = _report(str(tmp_path / "missing"))
     assert result.exit_code == 2 and "no such folder" in result.output
+    # A compare (or sweep) folder: the error points to the run folders inside it.
+    (tmp_path / "cmp" / "plan_a").mkdir(parents=True)
+    (tmp_path / "cmp" / "plan_a" / "run.json").write_text("{}")
+    result = _report(str(tmp_path / "cmp"))
+    assert result.exit_code == 2
+    assert "holds several runs" in result.output and "plan_a" in result.output
 
 
 def test_missing_case_file_is_refused(run_dir, tmp_path):
@@ -260,3 +266,32 @@ def test_thermocouple_timeline_follows_the_plans_freeze_durations():
     phases = _timeline_protocol(plan, case).phases
     assert [p.duration_min for p in phases] == [15, 8, 15]
     assert _timeline_protocol(Plan(probes=[probe]), case) == case.protocol
+
+
+def test_planner_findings_section_only_for_planner_runs(html, run_dir, tmp_path):
+    from optiprobe.report.html import write_report
+
+    assert 'id="planner"' not in html  # a simulate run has no planner.json
+    copy = _copy_run(run_dir, tmp_path)
+    findings = {
+        "probe_count_lower_bound": {"status": "infeasible", "probes_at_least": None},
+        "conflicts": [{"structure": "nerve_a", "limit_c": 5.0, "sample_points_gained": 42}],
+        "trade_off_plans": [
+            {
+                "set_aside": "nerve_a",
+                "solver": {"nerve_a minimum temperature": -3.5},
+                "covers_more_than_safe_plan": False,
+                "protection": [],
+            }
+        ],
+        "protection": [],
+        "robustness": None,
+        "messages": [],
+    }
+    (copy / "planner.json").write_text(json.dumps(findings))
+    page = write_report(copy).read_text()
+    section = page[page.index('id="planner"') :]
+    assert "nerve_a" in section and "42" in section and "-3.5" in section
+    assert "does not confirm this" in section and "infeasible" in section
+    (copy / "planner.json").write_text("{not json")
+    assert "could not be read" in write_report(copy).read_text()

@@ -113,6 +113,7 @@ def _context(run) -> dict:
         "margin_summary": _margin_summary(margins.margins_mm, spec["limit_mm"]),
         "histogram_rows": _histogram_rows(histograms),
         "thermocouples": summaries,
+        "planner": _planner_findings(run.folder),
         "trigger_c": PROTECTION_TRIGGER_C,
         "probes": probe_rows(run.plan, case),
         "view3d": view3d_html(run, margins, limit_mm=spec["limit_mm"]),
@@ -244,3 +245,30 @@ def _timeline_protocol(plan, case):
             cycle += 1
         phases.append(phase)
     return protocol.model_copy(update={"phases": phases})
+
+
+def _planner_findings(folder) -> dict | None:
+    """What ``optiprobe plan`` found beyond the plan (``planner.json``), or None for a run
+    folder of ``simulate``. Unreadable files are shown as such rather than failing the page."""
+    import json
+
+    path = Path(folder) / "planner.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        return {"error": f"planner.json could not be read: {error}"}
+    return {
+        key: data.get(key)
+        for key in (
+            "probe_count_lower_bound",
+            "conflicts",
+            "trade_off_plans",
+            "trade_off_written",
+            "protection",
+            "margin_shortfall",
+            "robustness",
+            "messages",
+        )
+    }
