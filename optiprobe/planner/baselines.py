@@ -29,7 +29,8 @@ from scipy.cluster.vq import kmeans2
 
 from optiprobe.case import Plan
 from optiprobe.case.models import TumorCoverageSpec
-from optiprobe.planner.candidates import _entry, _region_centre, skin_lookup
+from optiprobe.planner import objective
+from optiprobe.planner.candidates import _entry, access_of, skin_lookup
 
 __all__ = ["BaselinePlan", "bubble_packing", "lethal_zone_mm", "rule_of_thumb"]
 
@@ -77,25 +78,6 @@ def lethal_zone_mm(surrogate, model: str, tissue: str, freeze_min, isotherm_c: f
     axial_mm = (below_tip + above_tip) / 2
     centre_offset = (above_tip - below_tip) / 2  # towards the entry
     return radial_mm, axial_mm, centre_offset
-
-
-def _coverage_spec(case) -> TumorCoverageSpec:
-    return next(
-        (o for o in case.objectives if isinstance(o, TumorCoverageSpec)),
-        TumorCoverageSpec(type="tumor_coverage"),
-    )
-
-
-def _window_axes(case, volume):
-    centre = volume.centroid_mm(case.tumor.name)
-    for window in case.access.windows:
-        region = window.region.to_shape()
-        axis = (
-            np.asarray(window.direction, float)
-            if window.direction is not None
-            else centre - _region_centre(region)
-        )
-        yield window, region, axis / np.linalg.norm(axis)
 
 
 def _tumour_points(case, volume) -> np.ndarray:
@@ -157,21 +139,22 @@ def _finish(method, case, volume, probes, problems, window, detail) -> BaselineP
 
 def _choose(case, volume, build) -> BaselinePlan:
     """Build the layout from every window; keep the one with the fewest path problems."""
-    options = [build(window, region, axis) for window, region, axis in _window_axes(case, volume)]
+    windows = access_of(case, volume).windows  # (name, region, unit axis, max angle)
+    options = [build(name, region, axis) for name, region, axis, _ in windows]
     return min(options, key=lambda o: (len(o.path_problems), len(o.plan.probes)))
 
 
 def rule_of_thumb(case, volume, surrogate) -> BaselinePlan:
     """The clinical rule of thumb (see the module docstring)."""
     freeze = case.protocol.freeze_durations_min
-    coverage = _coverage_spec(case)
+    coverage = objective(case, TumorCoverageSpec)
     model, (_, _, centre_offset) = _best_model(
         case, surrogate, case.tumor.tissue_name, freeze, coverage.limit_isotherm_c
     )
     points = _tumour_points(case, volume)
     spacing = float(min(volume.grid.spacing_mm))
 
-    def build(window, region, axis):
+    def build(window_name, region, axis):
         e1, e2 = _frame(axis)
         uv = np.stack([points @ e1, points @ e2], axis=1)
         depth = points @ axis
@@ -216,7 +199,7 @@ def rule_of_thumb(case, volume, surrogate) -> BaselinePlan:
             "min_apart_mm": MIN_APART_MM,
             "outline_uncovered_fraction": round(float(uncovered.mean()), 3),
         }
-        return _finish("rule_of_thumb", case, volume, probes, problems, window.name, detail)
+        return _finish("rule_of_thumb", case, volume, probes, problems, window_name, detail)
 
     return _choose(case, volume, build)
 
@@ -224,13 +207,13 @@ def rule_of_thumb(case, volume, surrogate) -> BaselinePlan:
 def bubble_packing(case, volume, surrogate, *, seed: int = 0) -> BaselinePlan:
     """Bubble packing of ellipsoidal lethal zones (see the module docstring)."""
     freeze = case.protocol.freeze_durations_min
-    coverage = _coverage_spec(case)
+    coverage = objective(case, TumorCoverageSpec)
     model, (radial, axial, centre_offset) = _best_model(
         case, surrogate, case.tumor.tissue_name, freeze, coverage.limit_isotherm_c
     )
     points = _tumour_points(case, volume)
 
-    def build(window, region, axis):
+    def build(window_name, region, axis):
         # Scale the needle axis so each bubble is a sphere of radius ``radial``.
         scale = radial / max(axial, 1e-6)
         along = points @ axis
@@ -255,6 +238,6 @@ def bubble_packing(case, volume, surrogate, *, seed: int = 0) -> BaselinePlan:
             "bubble_semi_axes_mm": [round(float(radial), 1), round(float(axial), 1)],
             "packed_coverage": round(covered, 3),
         }
-        return _finish("bubble_packing", case, volume, probes, problems, window.name, detail)
+        return _finish("bubble_packing", case, volume, probes, problems, window_name, detail)
 
     return _choose(case, volume, build)

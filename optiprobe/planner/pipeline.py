@@ -39,6 +39,7 @@ from scipy import ndimage
 
 from optiprobe.case import Plan
 from optiprobe.case.models import IceMarginSpec, TumorCoverageSpec
+from optiprobe.planner import objective
 from optiprobe.planner.candidates import Candidates, access_of, generate_candidates
 from optiprobe.planner.refine import refine
 from optiprobe.planner.safety import margin_shortfall, protection_advice, robustness
@@ -92,12 +93,6 @@ class PlanOutcome:
         }
 
 
-def _objective(case, kind):
-    """The case's objective of this kind, or its defaults when the case has none."""
-    default = kind(type="ice_margin" if kind is IceMarginSpec else "tumor_coverage")
-    return next((o for o in case.objectives if isinstance(o, kind)), default)
-
-
 def _subsample(index: np.ndarray, rng, limit: int = MAX_POINTS) -> np.ndarray:
     if len(index) <= limit:
         return index
@@ -110,7 +105,7 @@ def _points(case, volume, rng):
     spacing = np.asarray(grid.spacing_mm)
     tumour = volume.masks[case.tumor.name]
     outside = ndimage.distance_transform_edt(~tumour, sampling=spacing)
-    margin_spec = _objective(case, IceMarginSpec)
+    margin_spec = objective(case, IceMarginSpec)
     names = np.asarray(volume.tissue_names)
     protected = {p.structure for p in case.protected}
     structures_mask = np.zeros(grid.shape, bool)
@@ -246,8 +241,8 @@ def plan_case(
     potentials = np.concatenate(potentials)  # (options, points)
     timings["surrogate_s"] = round(time.perf_counter() - t0, 2)
 
-    coverage_spec = _objective(case, TumorCoverageSpec)
-    margin_spec = _objective(case, IceMarginSpec)
+    coverage_spec = objective(case, TumorCoverageSpec)
+    margin_spec = objective(case, IceMarginSpec)
     v_at = lambda t, sl: surrogate.query_potential_of(t, query)[sl]  # noqa: E731
     tumour_sl, margin_sl, healthy_sl = (slice(sizes[i], sizes[i + 1]) for i in range(3))
     structure_sl = [slice(sizes[3 + i], sizes[4 + i]) for i in range(len(structure_points))]

@@ -19,18 +19,12 @@ import numpy as np
 from scipy import ndimage
 
 from optiprobe.case.models import TumorCoverageSpec
+from optiprobe.planner import objective
 
 __all__ = ["PROTECTION_TRIGGER_C", "margin_shortfall", "protection_advice", "robustness"]
 
 PROTECTION_TRIGGER_C = 10.0  # thermocouple reading at which protection starts (clinical practice)
 MAX_POINTS = 2000
-
-
-def _coverage_spec(case) -> TumorCoverageSpec:
-    return next(
-        (o for o in case.objectives if isinstance(o, TumorCoverageSpec)),
-        TumorCoverageSpec(type="tumor_coverage"),
-    )
 
 
 def _sample(mask: np.ndarray, rng, limit: int = MAX_POINTS) -> np.ndarray:
@@ -60,7 +54,7 @@ def robustness(
     from optiprobe.surrogate.model import make_query, probe_set
 
     rng = np.random.default_rng(seed)
-    spec = _coverage_spec(case)
+    spec = objective(case, TumorCoverageSpec)
     names = np.asarray(volume.tissue_names)
     grid = volume.grid
     spacing = np.asarray(grid.spacing_mm)
