@@ -10,3 +10,10 @@ def objective(case, kind):
 
     default = kind(type="ice_margin" if kind is IceMarginSpec else "tumor_coverage")
     return next((o for o in case.objectives if isinstance(o, kind)), default)
+
+
+def subsample(index, rng, limit: int):
+    """At most ``limit`` rows of ``index``, drawn without replacement, in their original order."""
+    if len(index) <= limit:
+        return index
+    return index[sorted(rng.choice(len(index), limit, replace=False))]

@@ -39,7 +39,7 @@ from scipy import ndimage
 
 from optiprobe.case import Plan
 from optiprobe.case.models import IceMarginSpec, TumorCoverageSpec
-from optiprobe.planner import objective
+from optiprobe.planner import objective, subsample
 from optiprobe.planner.candidates import Candidates, access_of, generate_candidates
 from optiprobe.planner.refine import refine
 from optiprobe.planner.safety import margin_shortfall, protection_advice, robustness
@@ -93,12 +93,6 @@ class PlanOutcome:
         }
 
 
-def _subsample(index: np.ndarray, rng, limit: int = MAX_POINTS) -> np.ndarray:
-    if len(index) <= limit:
-        return index
-    return index[np.sort(rng.choice(len(index), limit, replace=False))]
-
-
 def _points(case, volume, rng):
     """Sample points (mm) with tissue names, by role."""
     grid = volume.grid
@@ -120,7 +114,7 @@ def _points(case, volume, rng):
     }
     points = {}
     for role, mask in roles.items():
-        index = _subsample(np.argwhere(mask), rng)
+        index = subsample(np.argwhere(mask), rng, MAX_POINTS)
         points[role] = (
             grid.lower_mm + index * spacing,
             names[volume.tissue_index[tuple(index.T)]],
@@ -134,7 +128,7 @@ def _points(case, volume, rng):
         index = np.argwhere(mask)
         order = np.argsort(outside[mask], kind="stable")
         near, rest = index[order[:STRUCTURE_NEAR]], index[order[STRUCTURE_NEAR:]]
-        index = np.concatenate([near, _subsample(rest, rng, STRUCTURE_FAR)])
+        index = np.concatenate([near, subsample(rest, rng, STRUCTURE_FAR)])
         tissues = names[volume.tissue_index[tuple(index.T)]]
         structure_points.append((spec, grid.lower_mm + index * spacing, tissues))
     return points, structure_points
@@ -247,6 +241,15 @@ def plan_case(
     tumour_sl, margin_sl, healthy_sl = (slice(sizes[i], sizes[i + 1]) for i in range(3))
     structure_sl = [slice(sizes[3 + i], sizes[4 + i]) for i in range(len(structure_points))]
     buffers = {spec.structure: STRUCTURE_BUFFER_C for spec, _, _ in structure_points}
+    # Each structure point's limit (+ buffer) as a potential, shared by CP-SAT, the LP bound and
+    # refinement.
+    limit_v = {
+        spec.structure: v_at(spec.min_temperature_c + buffers[spec.structure], sl)
+        for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
+    }
+    all_limits_v = np.concatenate(
+        [limit_v[spec.structure] for spec, _, _ in structure_points] + [np.zeros(0)]
+    )
     coverage_c = coverage_spec.limit_isotherm_c
     # Keep the options that do most on their own (fraction of each tumour and margin point's
     # target reached, summed): CP-SAT proves little on thousands of options in its time limit.
@@ -289,10 +292,9 @@ def plan_case(
         """Select with every structure limit, or without those of the structures in ``drop``
         (conflict analysis)."""
         rows = [
-            (potentials[:, sl] * scale[spec.structure], v_at(limit, sl))
+            (potentials[:, sl] * scale[spec.structure], limit_v[spec.structure])
             for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
             if spec.structure not in drop
-            for limit in [spec.min_temperature_c + buffers[spec.structure]]
         ]
         values = np.concatenate([r[0] for r in rows], axis=1) if rows else None
         bounds = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
@@ -324,13 +326,6 @@ def plan_case(
 
     def refine_plan(plan, coverage_c, margin_c):
         """Gradient refinement on the surrogate (:mod:`optiprobe.planner.refine`)."""
-        structure_limit = np.concatenate(
-            [
-                v_at(spec.min_temperature_c + buffers[spec.structure], sl)
-                for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
-            ]
-            + [np.zeros(0)]
-        )
         structure_scale = np.concatenate(
             [
                 np.full(sl.stop - sl.start, scale[spec.structure])
@@ -345,7 +340,7 @@ def plan_case(
             "structure": structure_index,
             "tumour_need": v_at(coverage_c, tumour_sl),
             "margin_need": v_at(margin_c, margin_sl),
-            "structure_limit": structure_limit.astype(np.float32),
+            "structure_limit": all_limits_v.astype(np.float32),
             "structure_scale": structure_scale.astype(np.float32),
         }
         windows = [window_index[p.name.split("_", 1)[1]] for p in plan.probes]
@@ -413,13 +408,7 @@ def plan_case(
         potentials[:, tumour_sl],
         v_at(coverage_c, tumour_sl),
         np.concatenate([potentials[:, sl] for sl in structure_sl] + [np.zeros((n_options, 0))], 1),
-        np.concatenate(
-            [
-                v_at(spec.min_temperature_c + buffers[spec.structure], sl)
-                for (spec, _, _), sl in zip(structure_points, structure_sl, strict=True)
-            ]
-            + [np.zeros(0)]
-        ),
+        all_limits_v,
         min_fraction=coverage_spec.min_fraction,
     )
     margin_c, min_count = margin_spec.isotherm_c, 1

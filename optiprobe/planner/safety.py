@@ -19,19 +19,12 @@ import numpy as np
 from scipy import ndimage
 
 from optiprobe.case.models import TumorCoverageSpec
-from optiprobe.planner import objective
+from optiprobe.planner import objective, subsample
 
 __all__ = ["PROTECTION_TRIGGER_C", "margin_shortfall", "protection_advice", "robustness"]
 
 PROTECTION_TRIGGER_C = 10.0  # thermocouple reading at which protection starts (clinical practice)
 MAX_POINTS = 2000
-
-
-def _sample(mask: np.ndarray, rng, limit: int = MAX_POINTS) -> np.ndarray:
-    index = np.argwhere(mask)
-    if len(index) > limit:
-        index = index[np.sort(rng.choice(len(index), limit, replace=False))]
-    return index
 
 
 def robustness(
@@ -60,9 +53,10 @@ def robustness(
     spacing = np.asarray(grid.spacing_mm)
     tumour = volume.masks[case.tumor.name]
     outside = ndimage.distance_transform_edt(~tumour, sampling=spacing)
-    groups = {"tumour": _sample(tumour, rng)}
+    groups = {"tumour": subsample(np.argwhere(tumour), rng, MAX_POINTS)}
     for p in case.protected:
-        groups[p.structure] = _sample(volume.masks[p.structure] & (outside <= 30.0), rng, 500)
+        near = volume.masks[p.structure] & (outside <= 30.0)
+        groups[p.structure] = subsample(np.argwhere(near), rng, 500)
     index = np.concatenate(list(groups.values()))
     sizes = np.cumsum([0] + [len(v) for v in groups.values()])
     query = make_query(
