@@ -6,7 +6,7 @@ model, the active zone's centre is put on a lattice of points inside the tumour.
 where the line, followed back from the tip, leaves the skin (or, in a volume without skin, first
 enters the window region), and it must lie in the window region. A candidate is kept only if
 
-* the entry exists within ``max_depth_mm`` of the tip,
+* the entry exists within ``max_depth_mm`` of the tip, and the active zone lies under the skin,
 * the path keeps every structure's clearance (``access.avoid`` and protected structures that
   are not ``needle_passable``), like ``optiprobe.validation.needle_path_problems``,
 * it crosses no bone when ``access.allow_bone`` is false,
@@ -96,6 +96,10 @@ class Access:
         entry = _entry(tip, direction, region, self.max_depth_mm, self.skin)
         if entry is None:
             return "no entry within depth"
+        if np.linalg.norm(tip - entry) < model.tip_offset_mm + model.active_length_mm + 0.5:
+            # The whole active zone must be under the skin (as load_plan requires), with room
+            # for the 0.1 mm rounding of plan files.
+            return "active zone outside the skin"
         zone = tip - direction * np.array(
             [[model.tip_offset_mm], [model.tip_offset_mm + model.active_length_mm]]
         )
