@@ -245,7 +245,7 @@ def test_margin_shortfall_says_where_and_next_to_what(small):
 def test_candidates_keep_the_whole_active_zone_under_the_skin(small):
     """A needle shallower than its active zone would freeze outside the body; load_plan refuses
     such a plan, so the planner must never propose one."""
-    from optiprobe.planner.candidates import access_of
+    from optiprobe.planner.candidates import access_of, generate_candidates
     from optiprobe.probes import get_probe_model
 
     case, volume = small
@@ -254,7 +254,8 @@ def test_candidates_keep_the_whole_active_zone_under_the_skin(small):
     needed = model.tip_offset_mm + model.active_length_mm
     direction = np.array([0.0, 1.0, 0.0])  # the window is at y = -60, radius 20
     shallow = np.array([0.0, -40.0 + needed - 5.0, 0.0])  # tip just under the window
-    deep = np.array([0.0, 20.0, 0.0])
     assert access.check(0, shallow, direction, "cryo-2.4mm") == "active zone outside the skin"
-    entry = access.check(0, deep, direction, "cryo-2.4mm")
-    assert not isinstance(entry, str) and np.linalg.norm(deep - entry) >= needed
+    candidates = generate_candidates(case, volume, access=access)
+    assert len(candidates) > 0
+    depths = np.linalg.norm(candidates.tips_mm - candidates.entries_mm, axis=1)
+    assert depths.min() >= needed
