@@ -97,6 +97,7 @@ def run(name: str, surrogate) -> dict:
         row["conflicts"] = [c["structure"] for c in outcome.conflicts]
         rows.append(row)
     else:
+        (folder / "plan.yaml").unlink(missing_ok=True)  # no stale plan from an earlier run
         rows.append(
             {
                 "method": "optiprobe",
