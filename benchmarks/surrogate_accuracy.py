@@ -5,8 +5,8 @@ scenarios (bone: L4 blastic, acetabulum lytic; soft tissue: femur with soft-tiss
 sacrum mixed): 1-6 probes of any catalogue model, parallel-ish needles from the case's first
 access window (tilt ≤ 10°), probe spacings 5-25 mm, freezes of 3-15 min per cycle of the
 10-8-10 protocol. Each plan is simulated with the full solver at 1 mm and predicted by the
-surrogate on every voxel centre, each probe using the shells of the media around its active
-zone (``probe_media``).
+surrogate on every voxel centre (``--media``: each point's own medium, the default; each probe's
+surroundings, ``neighbourhood``; or each point mixing the media around it, ``interfaces``).
 
 Measured (targets in brackets):
 * 0 °C and −40 °C isotherm surfaces: distance between solver and surrogate surfaces (both
@@ -15,17 +15,24 @@ Measured (targets in brackets):
 * protected-structure voxels where the solver reads 0-25 °C: |surrogate − solver| [MAE ≤ 1.5 °C];
 * structures the solver puts below their limit while the surrogate does not [none].
 
-Each plan's solver field is cached (``results/surrogate/heldout_fields/``, not in git) and its
-result written atomically to ``results/surrogate/heldout/<media>/``; the summary goes to
-``results/surrogate/accuracy.json`` (``accuracy_neighbourhood.json`` for ``--media
-neighbourhood``) and the parity plots to ``docs/img/surrogate_parity*.png``.
+Two disjoint plan sets come from the same generator: ``--set heldout`` (the default, seeds
+1000 + scenario) and ``--set dev`` (seeds 2000 + scenario, 4 plans per scenario). Variants and
+their parameters are chosen on dev only (``--set dev --variants`` →
+``results/surrogate/dev_variants.json``); held-out is run once per chosen variant.
 
-    uv run python benchmarks/surrogate_accuracy.py [--plans-per-scenario 10]   # ~25 min
+Each plan's solver field is cached (``results/surrogate/<set>_fields/``, not in git) and its
+result written atomically to ``results/surrogate/<set>/<media>/``; the held-out summary goes to
+``results/surrogate/accuracy.json`` (``accuracy_<media>.json`` for the variants) and the parity
+plots to ``docs/img/surrogate_parity*.png``.
+
+    uv run python benchmarks/surrogate_accuracy.py [--media interfaces]     # ~25 min cold
+    uv run python benchmarks/surrogate_accuracy.py --set dev --variants     # ~15 min cold
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 
@@ -38,6 +45,7 @@ from optiprobe.errors import OptiprobeError
 from optiprobe.outputs import write_atomic, write_npz_atomic
 from optiprobe.probes import CATALOGUE
 from optiprobe.surrogate.accuracy import isotherm_distances, needle_voxels
+from optiprobe.surrogate.interfaces import interface_query, interface_temperature
 from optiprobe.surrogate.model import (
     load_surrogate,
     medium_field,
@@ -54,8 +62,10 @@ SCENARIOS = (
     "femur_lytic_soft_tissue_extension",
     "sacrum_mixed_soft_tissue",
 )
-OUT = ROOT / "results" / "surrogate" / "heldout"
-FIELDS = ROOT / "results" / "surrogate" / "heldout_fields"
+# Two disjoint sets of random plans from the same generator: "heldout" (seeds 1000 + scenario)
+# measures, "dev" (seeds 2000 + scenario) is where variants and their parameters are chosen, so
+# the held-out set is evaluated once per chosen variant and never tuned on.
+SETS = {"heldout": 1000, "dev": 2000}
 MAX_PROBES = 6
 # Distances are kept per plan as histograms (0.02 mm bins up to 30 mm, the last bin open), so
 # pooled means and percentiles need no per-crossing lists on disk.
@@ -102,13 +112,17 @@ def random_plan(case, volume, rng) -> Plan:
     return Plan(probes=probes)
 
 
-def solver_field(case, volume, plan, key: str, digest: str) -> np.ndarray:
+def _fields(plan_set: str):
+    return ROOT / "results" / "surrogate" / f"{plan_set}_fields"
+
+
+def solver_field(case, volume, plan, key: str, digest: str, plan_set: str = "heldout"):
     """The solver's T_min for ``plan``, cached (float16) while the fingerprint is unchanged.
 
     The cache (``results/surrogate/heldout_fields/``, not kept in git) lets a surrogate change
     be measured again without re-running the solver.
     """
-    path = FIELDS / f"{key}.npz"
+    path = _fields(plan_set) / f"{key}.npz"
     if path.exists():
         cached = np.load(path)
         if str(cached["fingerprint"]) == digest and str(cached["plan"]) == plan.model_dump_json():
@@ -123,11 +137,29 @@ def solver_field(case, volume, plan, key: str, digest: str) -> np.ndarray:
     return result.t_min_c.astype(np.float16).astype(np.float32)
 
 
-def evaluate_plan(case, volume, plan, surrogate, predict, query, media, solver) -> dict:
+def predictor(volume, surrogate, media: str, params: dict | None = None):
+    """``predict(probes) -> (voxels,) °C`` on every voxel centre, for one way of using media.
+
+    ``point``: each point's own medium (the default surrogate); ``neighbourhood``: each probe's
+    surroundings (``probe_media``); ``interfaces``: each point mixes the classes around it or
+    on its path to the probes (``optiprobe.surrogate.interfaces``, ``params`` for
+    ``interface_query``; none: its defaults, the variant chosen on the dev set).
+    """
+    if media == "interfaces":
+        query = interface_query(volume, surrogate, **(params or {}))
+        mixed = jax.jit(functools.partial(interface_temperature, surrogate))
+        return lambda probes: mixed(probes, query)
+    query = volume_query(volume, surrogate)
+    plain = jax.jit(surrogate.temperature)
+    if media == "neighbourhood":
+        field = medium_field(volume, surrogate)
+        return lambda probes: plain(probe_media(probes, field, surrogate), query)
+    return lambda probes: plain(probes, query)
+
+
+def evaluate_plan(case, volume, plan, surrogate, predict, solver) -> dict:
     probes = probe_set(plan, case, surrogate, pad_to=MAX_PROBES)
-    if media is not None:
-        probes = probe_media(probes, media, surrogate)
-    field = np.asarray(predict(probes, query))
+    field = np.asarray(predict(probes))
     field = field.reshape(volume.grid.shape)
     tips = np.array([p.tip_mm for p in plan.probes])
     entries = np.array([p.entry_mm for p in plan.probes])
@@ -164,47 +196,124 @@ def evaluate_plan(case, volume, plan, surrogate, predict, query, media, solver) 
     return row
 
 
-def main() -> None:
+# Variants compared on the dev set only (results/surrogate/dev_variants.json); the one chosen
+# there becomes interface_query's default and is measured once on the held-out set.
+DEV_VARIANTS = {
+    "point": ("point", None),
+    "neighbourhood": ("neighbourhood", None),
+    "interfaces-point-s1.5": ("interfaces", {"mode": "point", "sigma_mm": 1.5}),
+    "interfaces-point-s3": ("interfaces", {"mode": "point", "sigma_mm": 3.0}),
+    "interfaces-point-s5": ("interfaces", {"mode": "point", "sigma_mm": 5.0}),
+    "interfaces-path-s1-l4": ("interfaces", {"mode": "path", "sigma_mm": 1.0, "path_mm": 4.0}),
+    "interfaces-path-s1-l8": ("interfaces", {"mode": "path", "sigma_mm": 1.0, "path_mm": 8.0}),
+    "interfaces-path-s1-l15": ("interfaces", {"mode": "path", "sigma_mm": 1.0, "path_mm": 15.0}),
+}
+
+
+def _arguments():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--plans-per-scenario", type=int, default=10)
+    parser.add_argument(
+        "--set",
+        dest="plan_set",
+        choices=tuple(SETS),
+        default="heldout",
+        help="held-out plans (measure once per chosen variant) or development plans (tune)",
+    )
+    parser.add_argument(
+        "--plans-per-scenario", type=int, default=None, help="default: 10 held-out, 4 dev"
+    )
     parser.add_argument(
         "--summary-only", action="store_true", help="summarise the stored per-plan results"
     )
     parser.add_argument(
         "--media",
-        choices=("point", "neighbourhood"),
+        choices=("point", "neighbourhood", "interfaces"),
         default="point",
-        help="shells of each query point's medium (default) or of each probe's surroundings",
+        help="shells of each query point's medium (default), of each probe's surroundings, "
+        "or mixed over the media around each point (interfaces)",
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="*",
+        default=None,
+        help="dev set only: compare these DEV_VARIANTS (none named: all) and write "
+        "results/surrogate/dev_variants.json",
     )
     args = parser.parse_args()
-    out = OUT / args.media
+    if args.variants is not None and args.plan_set != "dev":
+        parser.error("--variants is for the dev set only (--set dev): never tune on held-out")
+    args.plans_per_scenario = args.plans_per_scenario or (10 if args.plan_set == "heldout" else 4)
+    return args
+
+
+def main() -> None:
+    args = _arguments()
+    if args.variants is not None:
+        names = args.variants or list(DEV_VARIANTS)
+        variants = {name: DEV_VARIANTS[name] for name in names}
+    else:
+        variants = {args.media: (args.media, None)}
+    outs = {name: ROOT / "results" / "surrogate" / args.plan_set / name for name in variants}
     if args.summary_only:
-        summarise([json.loads(p.read_text()) for p in sorted(out.glob("*.json"))], args.media)
-        return
+        rows = {
+            n: [json.loads(p.read_text()) for p in sorted(o.glob("*.json"))]
+            for n, o in outs.items()
+        }
+    else:
+        rows = _run(args, variants, outs)
+    summaries = {name: summarise(rows[name], name, args.plan_set) for name in variants}
+    if args.variants is not None:
+        _write_dev_variants(summaries)
+
+
+def _run(args, variants: dict, outs: dict) -> dict:
     surrogate = load_surrogate()
     digest = surrogate.fingerprint["total"]
-    predict = jax.jit(surrogate.temperature)
-    rows = []
+    rows = {name: [] for name in variants}
     for s_index, name in enumerate(SCENARIOS):
         case, volume = load_and_voxelize(ROOT / "scenarios" / f"{name}.yaml")
-        query = volume_query(volume, surrogate)
-        media = medium_field(volume, surrogate) if args.media == "neighbourhood" else None
-        rng = np.random.default_rng(1000 + s_index)
+        predictors = {
+            v: predictor(volume, surrogate, media, params)
+            for v, (media, params) in variants.items()
+        }
+        rng = np.random.default_rng(SETS[args.plan_set] + s_index)
         done = 0
         while done < args.plans_per_scenario:
             plan = random_plan(case, volume, rng)
             key = f"{name}__{done:02d}"
             try:
-                solver = solver_field(case, volume, plan, key, digest)
+                solver = solver_field(case, volume, plan, key, digest, args.plan_set)
             except OptiprobeError:  # an active zone left the grid: draw another plan
                 continue
-            row = evaluate_plan(case, volume, plan, surrogate, predict, query, media, solver)
-            row |= {"scenario": name, "fingerprint": digest}
-            write_atomic(out / f"{key}.json", json.dumps(row))
-            rows.append(row)
+            for v, predict in predictors.items():
+                row = evaluate_plan(case, volume, plan, surrogate, predict, solver)
+                row |= {"scenario": name, "fingerprint": digest}
+                write_atomic(outs[v] / f"{key}.json", json.dumps(row))
+                rows[v].append(row)
             done += 1
             print(f"{name} plan {done}: {len(plan.probes)} probes", flush=True)
-    summarise(rows, args.media)
+    return rows
+
+
+def _write_dev_variants(summaries: dict) -> None:
+    keep = (
+        "plans",
+        "isotherm_distance_mm",
+        "structure_mae_c_where_solver_0_25",
+        "structure_points_0_25",
+        "missed_limit_violations",
+        "false_alarms",
+    )
+    data = {
+        "set": "dev",
+        "seeds": f"{SETS['dev']} + scenario index",
+        "variants": {
+            name: {"media": DEV_VARIANTS[name][0], "params": DEV_VARIANTS[name][1]}
+            | {k: summary[k] for k in keep}
+            for name, summary in summaries.items()
+        },
+    }
+    write_json(ROOT / "results" / "surrogate" / "dev_variants.json", data)
 
 
 def _pooled(rows: list[dict], level: str) -> dict:
@@ -216,7 +325,7 @@ def _pooled(rows: list[dict], level: str) -> dict:
     return {"mean": round(mean, 3), "p95": round(p95, 2), "crossings": total}
 
 
-def summarise(rows: list[dict], media: str = "point") -> dict:
+def summarise(rows: list[dict], media: str = "point", plan_set: str = "heldout") -> dict:
     points = sum(s["points_0_25c"] for r in rows for s in r["structures"])
     error_sum = sum(s["abs_error_sum_0_25c"] for r in rows for s in r["structures"])
     misses, false_alarms = [], 0
@@ -232,6 +341,7 @@ def summarise(rows: list[dict], media: str = "point") -> dict:
             false_alarms += int(below_surrogate and not below_solver)
     scenarios = sorted({r["scenario"] for r in rows})
     summary = {
+        "set": plan_set,
         "media": media,
         "plans": len(rows),
         "scenarios": scenarios,
@@ -252,8 +362,11 @@ def summarise(rows: list[dict], media: str = "point") -> dict:
         "machine": machine(),
     }
     suffix = "" if media == "point" else f"_{media}"
-    write_json(ROOT / "results" / "surrogate" / f"accuracy{suffix}.json", summary)
-    _parity_plot(rows, suffix, media)
+    if plan_set == "heldout":
+        write_json(ROOT / "results" / "surrogate" / f"accuracy{suffix}.json", summary)
+        _parity_plot(rows, suffix, media)
+    else:
+        write_json(ROOT / "results" / "surrogate" / plan_set / f"accuracy_{media}.json", summary)
     print(json.dumps({k: v for k, v in summary.items() if k != "machine"}, indent=1))
     return summary
 
@@ -271,7 +384,7 @@ def _parity_plot(rows: list[dict], suffix: str = "", media: str = "point") -> No
     axes[0].plot([-150, 40], [-150, 40], "k--", lw=1)
     axes[0].set_xlabel("solver minimum temperature (°C)")
     axes[0].set_ylabel("surrogate minimum temperature (°C)")
-    axes[0].set_title(f"Held-out voxels ({len(rows)} plans, shells of the {media} medium)")
+    axes[0].set_title(f"Held-out voxels ({len(rows)} plans, media: {media})")
     for level, color in (("0", "tab:blue"), ("-40", "tab:red")):
         counts = np.sum([r["isotherms"][level]["histogram"] for r in rows], axis=0)
         coarse = counts[:300].reshape(60, 5).sum(axis=1)  # 0.1 mm bins up to 6 mm
