@@ -71,3 +71,77 @@ def test_lp_bound_is_a_valid_lower_bound_and_proves_infeasibility():
     assert 1 <= tight["probes_at_least"] <= len(_run(structure_limit=20.0).chosen)
     none = probe_count_bound(tumour, np.full(3, 9.0), structure, np.array([0.5]), min_fraction=1.0)
     assert none["probes_at_least"] is None and none["status"] == "infeasible"
+
+
+def test_max_spacing_gives_every_probe_a_near_neighbour():
+    # Options 0 and 1 cover everything together but are 10 mm apart; with an 8 mm maximum
+    # spacing neither has a neighbour close enough, so the pair is not allowed.
+    selection = _run(structure_limit=20.0)
+    assert selection.chosen == (0, 1)
+    tumour, structure, centres = _problem()
+    limited = select(
+        tumour,
+        np.full(3, 9.0),
+        np.zeros((4, 0)),
+        np.zeros(0),
+        structure,
+        np.array([20.0]),
+        overfreeze=np.ones(4),
+        minutes=np.full(4, 20.0),
+        centres_mm=centres,
+        min_fraction=1.0,
+        max_count=4,
+        min_spacing_mm=5.0,
+        max_spacing_mm=8.0,
+        time_limit_s=5.0,
+    )
+    assert limited.status == "OPTIMAL"
+    chosen = centres[list(limited.chosen)]
+    if len(chosen) > 1:
+        distance = np.linalg.norm(chosen[:, None] - chosen[None], axis=-1)
+        np.fill_diagonal(distance, np.inf)
+        assert np.all(distance.min(axis=1) <= 8.0)
+    assert limited.chosen != (0, 1)
+    assert limited.uncovered_tumour > 0  # the shortfall is reported, not hidden
+
+
+def test_greedy_start_when_cp_sat_finds_nothing_in_time(monkeypatch):
+    # CP-SAT stopped before finding any solution (as on the femur case, where presolve used the
+    # whole time limit): the greedy start, which keeps the structure rows and both spacing
+    # limits by construction, is returned and labelled as such.
+    from optiprobe.planner import select as select_module
+
+    class NothingInTime(select_module.cp_model.CpSolver):
+        def solve(self, model, *args, **kwargs):
+            super().solve(select_module.cp_model.CpModel())  # a response to read times from
+            return select_module.cp_model.UNKNOWN
+
+    monkeypatch.setattr(select_module.cp_model, "CpSolver", NothingInTime)
+    rng = np.random.default_rng(0)
+    n, points = 60, 40
+    tumour = rng.uniform(0, 6, (n, points))
+    centres = rng.uniform(0, 60, (n, 3))
+    structure = rng.uniform(0, 10, (n, 5))
+    selection = select(
+        tumour,
+        np.full(points, 9.0),
+        tumour,
+        np.full(points, 9.0),
+        structure,
+        np.full(5, 25.0),
+        overfreeze=np.ones(n),
+        minutes=np.full(n, 20.0),
+        centres_mm=centres,
+        min_fraction=1.0,
+        max_count=6,
+        min_spacing_mm=5.0,
+        max_spacing_mm=25.0,
+    )
+    assert selection.status == "UNKNOWN: greedy start used"
+    assert len(selection.chosen) >= 2 and selection.gap is None
+    chosen = list(selection.chosen)
+    assert np.all(np.ceil(structure[chosen] * 10).sum(axis=0) <= 250)  # structure rows hold
+    distance = np.linalg.norm(centres[chosen][:, None] - centres[chosen][None], axis=-1)
+    np.fill_diagonal(distance, np.inf)
+    assert np.all(distance >= 5.0) and np.all(distance.min(axis=1) <= 25.0)
+    assert 0 <= selection.uncovered_tumour <= points

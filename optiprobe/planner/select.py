@@ -49,7 +49,10 @@ class Selection:
     wall_s: float
 
     @property
-    def gap(self) -> float:
+    def gap(self) -> float | None:
+        """Relative gap between objective and bound; None without a CP-SAT solution."""
+        if not np.isfinite(self.objective):
+            return None
         return (
             0.0 if self.objective == 0 else abs(self.objective - self.bound) / abs(self.objective)
         )
@@ -69,6 +72,7 @@ def select(
     min_fraction: float,
     max_count: int,
     min_spacing_mm: float,
+    max_spacing_mm: float = float("inf"),
     min_count: int = 1,
     time_limit_s: float = 20.0,
     workers: int = 2,
@@ -94,6 +98,17 @@ def select(
     distance = np.linalg.norm(centres_mm[:, None, :] - centres_mm[None, :, :], axis=-1)
     for a, b in zip(*np.nonzero(np.triu(distance < min_spacing_mm, k=1)), strict=True):
         model.add_bool_or([x[a].Not(), x[b].Not()])
+    # Maximum spacing: with two probes or more, each chosen probe needs a neighbour within
+    # max_spacing_mm (the case format's "farthest a probe may be from its nearest neighbour").
+    neighbours = (distance >= min_spacing_mm) & (distance <= max_spacing_mm)
+    if np.isfinite(max_spacing_mm) and max_count > 1:
+        several = model.new_bool_var("several")
+        model.add(sum(x) >= 2).only_enforce_if(several)
+        model.add(sum(x) <= 1).only_enforce_if(several.Not())
+        for c in range(n):
+            model.add_bool_or(
+                [x[c].Not(), several.Not()] + [x[j] for j in np.nonzero(neighbours[c])[0]]
+            )
     # Protected structures: hard upper bounds (conservative rounding up). Contributions below
     # SMALL are left out of the rows and the limit is lowered by the most they could add
     # (max_count of them), which keeps the rows short and the bound conservative. A row that
@@ -154,19 +169,44 @@ def select(
         return Selection((), "INFEASIBLE", float("nan"), float("nan"), margin.shape[1], 0, 0.0)
     for c in np.nonzero(unsafe)[0]:
         model.add(x[c] == 0)
-    start = _greedy(tumour, tumour_target, rows, limits, max_count, too_close)
-    for c in start:
-        model.add_hint(x[c], 1)
+    start = _greedy(
+        tumour, tumour_target, rows, limits, max_count, too_close, neighbours, min_count
+    )
+    for c in range(n):
+        model.add_hint(x[c], c in start)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = 0
-    solver.parameters.repair_hint = True
+    # No presolve: these models are dense (the femur case: 1,512 options, 1.1 million linear
+    # terms), and CP-SAT's presolve used the whole 20 s there, returning UNKNOWN; one capped
+    # presolve pass still took 15 s in ProcessAtMostOneAndLinear. Without it the search starts
+    # after 2 s and found 4 probes covering every point (acetabulum: 3 probes with no
+    # shortfall, against 16 uncovered points with one presolve pass). ``repair_hint`` is left
+    # off: with it OR-Tools 9.15 aborted the process ("Check failed: heuristics.fixed_search").
+    solver.parameters.cp_model_presolve = False
     status = solver.solve(model)
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if status != cp_model.UNKNOWN or not start:
+            return Selection(
+                (), name, float("nan"), float("nan"), len(margin_flags), 0, solver.wall_time
+            )
+        # No solution within the time limit: the greedy start keeps every hard constraint
+        # (structure rows, spacing, count) by construction, so it is returned, labelled.
+        chosen = tuple(sorted(start))
+        picked = np.zeros(n, bool)
+        picked[list(chosen)] = True
+        missed_tumour = _missed(tumour, tumour_target, picked)
+        missed_margin = _missed(margin, margin_target, picked)
         return Selection(
-            (), name, float("nan"), float("nan"), len(margin_flags), 0, solver.wall_time
+            chosen,
+            f"{name}: greedy start used",
+            float("nan"),
+            float("nan"),
+            missed_margin,
+            missed_tumour,
+            solver.wall_time,
         )
     chosen = tuple(c for c in range(n) if solver.value(x[c]))
     missed_margin = sum(1 for f in margin_flags if f is None or not solver.value(f))
@@ -182,9 +222,22 @@ def select(
     )
 
 
-def _greedy(tumour, target, structures, limit, max_count, too_close) -> list[int]:
+def _missed(values, targets, picked) -> int:
+    """Points the options in ``picked`` leave short of their target, counted as CP-SAT's
+    coverage rows count them (rounded down, contributions below 1 °C-equivalent dropped)."""
+    values_int = np.floor(values * SCALE).astype(np.int64)
+    values_int[values_int < SCALE] = 0
+    target = np.ceil(np.asarray(targets) * SCALE).astype(np.int64)
+    return int(np.sum(values_int[picked].sum(axis=0) < target))
+
+
+def _greedy(
+    tumour, target, structures, limit, max_count, too_close, neighbours, min_count=1
+) -> list[int]:
     """A quick feasible start: add the option covering most still-uncovered tumour points that
-    keeps the structure rows and the minimum spacing."""
+    keeps the structure rows and the spacing limits (each new probe within the maximum spacing
+    of one already chosen, so every probe has a near neighbour); stop when nothing gains,
+    once at least ``min_count`` are chosen. Empty when no start keeps every hard constraint."""
     chosen: list[int] = []
     total = np.zeros(tumour.shape[1])
     cold = np.zeros(structures.shape[1])
@@ -192,18 +245,19 @@ def _greedy(tumour, target, structures, limit, max_count, too_close) -> list[int
         safe = np.all(cold[None, :] + structures <= limit[None, :], axis=1)
         if chosen:
             safe &= ~np.any(too_close[:, chosen], axis=1)
+            safe &= np.any(neighbours[:, chosen], axis=1)
         gain = np.sum((total[None, :] + tumour >= target[None, :]) & (total < target)[None, :], 1)
         # Partial progress breaks ties, so a first probe is found even when no single option
         # covers a point on its own.
         progress = np.minimum((total[None, :] + tumour) / np.maximum(target, 1e-9), 1.0).sum(1)
         score = np.where(safe, gain + 1e-6 * progress, -1.0)
         best = int(np.argmax(score))
-        if score[best] < 0 or (chosen and gain[best] <= 0):
+        if score[best] < 0 or (len(chosen) >= min_count and gain[best] <= 0):
             break
         chosen.append(best)
         total += tumour[best]
         cold += structures[best]
-    return chosen
+    return chosen if len(chosen) >= min(min_count, max_count) else []
 
 
 def probe_count_bound(
