@@ -269,6 +269,7 @@ def plan(
     for message in run.messages:
         _err.print(f"[bold yellow]planner:[/] {escape(message)}")
     if run.plan is None:
+        _print_infeasibility(planner)
         _err.print("[bold red]no plan:[/] see planner.json")
         raise typer.Exit(EXIT_CRITERIA_FAILED)
     _print_evaluation(run.evaluation)
@@ -296,7 +297,8 @@ def plan(
 
 def _print_planner_findings(planner: dict) -> None:
     """Conflicts, the verified trade-off, protection advice and robustness from planner.json."""
-    for conflict in planner.get("conflicts", []):
+    _print_infeasibility(planner)
+    for conflict in [] if planner.get("infeasibility_report") else planner.get("conflicts", []):
         _out.print(
             f"conflict: the {escape(conflict['structure'])} limit ({conflict['limit_c']:g} °C) "
             f"blocks coverage: without it the surrogate covers "
@@ -352,6 +354,13 @@ def _print_planner_findings(planner: dict) -> None:
             f"robustness: limits hold under {robust['fraction_holding']:.0%} of "
             f"{robust['perturbations']} placement errors of ±{robust['shift_mm']:g} mm{worst}"
         )
+
+
+def _print_infeasibility(planner: dict) -> None:
+    """The infeasibility report's sentences (solver numbers), when no plan meets every limit."""
+    report = planner.get("infeasibility_report") or {}
+    for sentence in report.get("summary", []):
+        _out.print(f"[bold]infeasibility report:[/] {escape(sentence)}")
 
 
 def _print_probes(plan_) -> None:

@@ -97,6 +97,11 @@ def test_plan_writes_a_solver_checked_plan_that_validates(write_case, tmp_path):
     assert planner["verified"] == metrics["verified"]
     assert (result.exit_code == 0) == metrics["all_limits_pass"]
     assert planner["rounds"] and planner["candidates"] > 0
+    # A plan that fails in the solver comes with the explicit report, one that holds without.
+    report = planner["infeasibility_report"]
+    assert (report is None) == metrics["all_limits_pass"]
+    if report is not None:
+        assert report["summary"] and "infeasibility report" in result.output
 
 
 def test_plan_with_bad_case_exits_2(tmp_path):

@@ -73,6 +73,9 @@ class PlanOutcome:
     trade_off_written: bool = False  # no safe plan: ``plan`` is the coverage-first trade-off
     probe_bound: dict | None = None  # LP lower bound on the probe count (surrogate problem)
     margin_shortfall: dict | None = None  # where the ice margin falls short, and next to what
+    # When no plan meets every limit in the solver: what fails, by how much, which structure
+    # conflicts with which criterion, and every solver-checked plan (see _infeasibility_report).
+    infeasibility: dict | None = None
 
     def to_dict(self) -> dict:
         """Plain data for ``planner.json``."""
@@ -85,6 +88,7 @@ class PlanOutcome:
             "trade_off_plans": self.trade_offs,
             "trade_off_written": self.trade_off_written,
             "margin_shortfall": self.margin_shortfall,
+            "infeasibility_report": self.infeasibility,
             "protection": self.protection,
             "robustness": self.robustness,
             "messages": self.messages,
@@ -311,6 +315,7 @@ def plan_case(
             min_fraction=coverage_spec.min_fraction,
             max_count=case.probes.max_count,
             min_spacing_mm=case.probes.min_spacing_mm,
+            max_spacing_mm=case.probes.max_spacing_mm,
             time_limit_s=time_limit_s,
             min_count=min_count,
         )
@@ -420,7 +425,7 @@ def plan_case(
             "cp_sat_status": selection.status,
             "objective": selection.objective,
             "bound": selection.bound,
-            "gap": None if not selection.chosen else round(selection.gap, 4),
+            "gap": None if selection.gap is None else round(selection.gap, 4),
             "cp_sat_s": round(selection.wall_s, 2),
             "buffers_c": dict(buffers),
             "structure_scale": {k: round(v, 3) for k, v in scale.items()},
@@ -452,11 +457,18 @@ def plan_case(
         result, evaluation = verify(plan)
         record["solver_s"] = round(time.perf_counter() - t0, 2)
         record["limits_pass"] = evaluation.passed
+        record["solver"] = {row.criterion: round(row.value, 3) for row in evaluation.rows}
+        record["probes"] = len(plan.probes)
         verified.append((plan, result, evaluation, selection))
         if evaluation.passed:
             break
-        if len(verified) > 1 and _rank(case, evaluation) <= max(
-            _rank(case, v[2]) for v in verified[:-1]
+        # A round no better than an earlier one ends the loop, unless a structure limit still
+        # fails in the solver: then the correction above is what changes between rounds, and
+        # it gets every round allowed.
+        if (
+            len(verified) > 1
+            and _rank(case, evaluation)[1]
+            and _rank(case, evaluation) <= max(_rank(case, v[2]) for v in verified[:-1])
         ):
             record["stopped"] = "no better than an earlier round"
             break
@@ -504,6 +516,7 @@ def plan_case(
         outcome.plan, outcome.result, outcome.evaluation, selection = verified[best]
         outcome.timings_s["chosen_round"] = best + 1
     no_safe_plan = not verified
+    trade_evaluations = []  # (conflict, solver evaluation) of the trade-off plans
     if no_safe_plan or not outcome.evaluation.passed:
         say("analysing which structure limits conflict with coverage")
         total = int(tumour_sl.stop - tumour_sl.start + margin_sl.stop - margin_sl.start)
@@ -564,6 +577,7 @@ def plan_case(
                 }
             )
             result, evaluation = verify(plan)
+            trade_evaluations.append((conflict, evaluation))
             covered = _coverage(case, evaluation)
             safe_covered = None if no_safe_plan else _coverage(case, outcome.evaluation)
             outcome.trade_offs.append(
@@ -615,8 +629,144 @@ def plan_case(
             surrogate,
             check_worst=outcome.evaluation.passed,
         )
+    if outcome.evaluation is None or not outcome.evaluation.passed:
+        outcome.infeasibility = _infeasibility_report(
+            case, outcome, [v[2] for v in verified], trade_evaluations
+        )
     outcome.timings_s["total_s"] = round(time.perf_counter() - start, 2)
     return outcome
+
+
+def _failing(evaluation) -> list[dict]:
+    """The solver rows of ``evaluation`` whose limit fails, with how far they fall short."""
+    return [
+        {
+            "criterion": row.criterion,
+            "value": round(row.value, 3),
+            "limit": row.limit,
+            "unit": row.unit,
+            "short_by": round(row.limit - row.value, 3),
+        }
+        for row in evaluation.rows
+        if not row.passed
+    ]
+
+
+def _row(evaluation, prefix: str):
+    return next((r for r in evaluation.rows if r.criterion.startswith(prefix)), None)
+
+
+def _infeasibility_report(case, outcome, rounds, trade_evaluations) -> dict:
+    """The explicit report written when no plan meets every limit in the solver.
+
+    Every number in it is the solver's: the criteria the written plan fails and by how much;
+    for each structure whose limit blocks coverage in the surrogate, what the solver says on
+    both sides of that trade-off (the safe plan's coverage and margin, the coverage-first
+    plan's structure temperature); every solver-checked plan; and, when no structure explains
+    the failure, where the ice margin falls short. Protection advice and thermocouple
+    placement are in ``protection`` (and in each trade-off plan).
+    """
+    summary = []
+    checked = [
+        {"plan": f"round {i + 1}", "limits_pass": e.passed, "failing": _failing(e)}
+        for i, e in enumerate(rounds)
+    ] + [
+        {
+            "plan": f"coverage-first without the {c['structure']} limit",
+            "limits_pass": e.passed,
+            "failing": _failing(e),
+        }
+        for c, e in trade_evaluations
+    ]
+    written = outcome.evaluation
+    failing = [] if written is None else _failing(written)
+    if written is None:
+        summary.append(
+            "No plan: no probe selection keeps every structure limit in the surrogate, and no "
+            "single structure (or all of them together) was found to block coverage."
+        )
+    else:
+        what = "; ".join(
+            f"{f['criterion']} {f['value']:g} {f['unit']} (limit {f['limit']:g}, short by "
+            f"{f['short_by']:g})"
+            for f in failing
+        )
+        summary.append(
+            f"No plan meets every limit in the solver ({len(checked)} plan(s) simulated). "
+            f"The plan written fails: {what}."
+        )
+    conflicts = []
+    coverage_prefix = "tumour fraction colder than"
+    for conflict in outcome.conflicts:
+        entry = {
+            "structure": conflict["structure"],
+            "limit_c": conflict["limit_c"],
+            "conflicts_with": "tumour coverage and ice margin",
+            "surrogate_sample_points_gained": conflict["sample_points_gained"],
+        }
+        trade = next((e for c, e in trade_evaluations if c is conflict), None)
+        if trade is not None:
+            rows = [_row(trade, name + " minimum") for name in conflict["structures"]]
+            coldest = min((r for r in rows if r is not None), key=lambda r: r.value, default=None)
+            cover = _row(trade, coverage_prefix)
+            entry["coverage_first_plan"] = {
+                "structure_min_c": None if coldest is None else round(coldest.value, 2),
+                "below_limit_by_c": None
+                if coldest is None
+                else round(max(coldest.limit - coldest.value, 0.0), 2),
+                "tumour_coverage": None if cover is None else round(cover.value, 4),
+            }
+        safe_cover = None if written is None else _row(written, coverage_prefix)
+        safe_margin = None if written is None else _row(written, "ice margin")
+        if written is not None and not outcome.trade_off_written:
+            entry["safe_plan"] = {
+                "tumour_coverage": None if safe_cover is None else round(safe_cover.value, 4),
+                "coverage_limit": None if safe_cover is None else safe_cover.limit,
+                "ice_margin_mm": None if safe_margin is None else round(safe_margin.value, 2),
+                "ice_margin_limit_mm": None if safe_margin is None else safe_margin.limit,
+            }
+        conflicts.append(entry)
+        text = f"Conflict (surrogate): the {conflict['structure']} limit " + (
+            f"({conflict['limit_c']:g} °C) blocks tumour coverage and ice margin."
+        )
+        first = entry.get("coverage_first_plan")
+        if first and first["structure_min_c"] is not None:
+            text += (
+                f" Solver: the coverage-first plan covers "
+                f"{first['tumour_coverage']:.1%} and takes {conflict['structure']} to "
+                f"{first['structure_min_c']:g} °C"
+                + (
+                    f", {first['below_limit_by_c']:g} °C below its limit."
+                    if first["below_limit_by_c"] > 0
+                    else " (the limit holds there: the solver does not confirm the conflict)."
+                )
+            )
+        summary.append(text)
+    if not outcome.conflicts and written is not None:
+        summary.append(
+            "No structure limit was found to block coverage in the surrogate: the failure is "
+            "the planner's (or the surrogate's) and not a proven conflict."
+        )
+        short = outcome.margin_shortfall or {}
+        if short.get("next_to"):
+            beside = ", ".join(f"{n['name']} {n['share']:.0%}" for n in short["next_to"])
+            summary.append(
+                f"The ice margin is short on {short['short_surface_fraction']:.1%} of the "
+                f"tumour surface; the shell it should reach there is {beside}."
+            )
+    if outcome.protection:
+        names = sorted({item["structure"] for item in outcome.protection})
+        summary.append(
+            "Protection and thermocouple placement are suggested for "
+            + ", ".join(names)
+            + " (see protection)."
+        )
+    return {
+        "summary": summary,
+        "failing_in_written_plan": failing,
+        "conflicts": conflicts,
+        "solver_checked_plans": checked,
+    }
 
 
 def _coverage(case, evaluation) -> float:

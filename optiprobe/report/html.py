@@ -268,6 +268,7 @@ def _planner_findings(folder) -> dict | None:
             "trade_off_written",
             "protection",
             "margin_shortfall",
+            "infeasibility_report",
             "robustness",
             "messages",
         )

@@ -1,0 +1,63 @@
+"""The planner's explicit infeasibility report (issue #6, step 5): solver numbers only."""
+
+from __future__ import annotations
+
+from optiprobe.metrics.evaluate import Evaluation, Row
+from optiprobe.planner.pipeline import PlanOutcome, _infeasibility_report
+
+
+def _evaluation(coverage, margin, nerve):
+    rows = (
+        Row("tumour fraction colder than -20 °C", coverage, 0.95, 1.0, ""),
+        Row("ice margin (0 °C) beyond tumour, minimum", margin, 3.0, 5.0, "mm"),
+        Row("sciatic_nerve minimum temperature", nerve, 10.0, 15.0, "°C"),
+    )
+    return Evaluation("case", "plan", rows, {}, True, True)
+
+
+def test_report_names_the_conflict_and_both_sides_in_solver_numbers():
+    safe = _evaluation(0.62, -1.5, 21.0)
+    trade = _evaluation(0.99, 3.4, -6.2)
+    conflict = {
+        "structure": "sciatic_nerve",
+        "structures": ["sciatic_nerve"],
+        "limit_c": 10.0,
+        "sample_points_gained": 90,
+    }
+    outcome = PlanOutcome(None, None, safe, 100, {}, conflicts=[conflict])
+    report = _infeasibility_report(None, outcome, [safe], [(conflict, trade)])
+    failing = {f["criterion"]: f["short_by"] for f in report["failing_in_written_plan"]}
+    assert failing == {
+        "tumour fraction colder than -20 °C": 0.33,
+        "ice margin (0 °C) beyond tumour, minimum": 4.5,
+    }
+    (entry,) = report["conflicts"]
+    assert entry["coverage_first_plan"] == {
+        "structure_min_c": -6.2,
+        "below_limit_by_c": 16.2,
+        "tumour_coverage": 0.99,
+    }
+    assert entry["safe_plan"]["tumour_coverage"] == 0.62
+    assert len(report["solver_checked_plans"]) == 2
+    text = " ".join(report["summary"])
+    assert "sciatic_nerve" in text and "16.2 °C below its limit" in text
+
+
+def test_report_says_when_no_structure_explains_the_failure():
+    written = _evaluation(0.99, 1.0, 32.5)
+    outcome = PlanOutcome(None, None, written, 100, {})
+    outcome.margin_shortfall = {
+        "short_surface_fraction": 0.064,
+        "next_to": [{"name": "pelvic_muscle", "share": 0.77}],
+    }
+    report = _infeasibility_report(None, outcome, [written], [])
+    assert report["conflicts"] == []
+    text = " ".join(report["summary"])
+    assert "not a proven conflict" in text and "pelvic_muscle 77%" in text
+
+
+def test_report_when_no_plan_at_all():
+    outcome = PlanOutcome(None, None, None, 100, {})
+    report = _infeasibility_report(None, outcome, [], [])
+    assert report["failing_in_written_plan"] == []
+    assert report["summary"][0].startswith("No plan:")
