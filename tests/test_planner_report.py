@@ -61,3 +61,33 @@ def test_report_when_no_plan_at_all():
     report = _infeasibility_report(None, outcome, [], [])
     assert report["failing_in_written_plan"] == []
     assert report["summary"][0].startswith("No plan:")
+
+
+def test_a_warm_held_layer_inside_the_margin_bounds_every_plans_margin(write_case):
+    """A 37 °C saline layer 2 mm from the tumour: no plan's 0 °C margin can exceed ~2 mm there,
+    and the bound is the same distance the margin metric measures."""
+    import numpy as np
+    from conftest import MINIMAL_CASE
+
+    from optiprobe.metrics.evaluate import ice_margins_mm
+    from optiprobe.planner.safety import held_regions_limiting_margin
+    from optiprobe.validation import load_and_voxelize
+
+    layer = (
+        "protection:\n"
+        "  - type: hydrodissection\n"
+        "    name: saline_layer\n"
+        "    shape: {type: ellipsoid, center_mm: [0, 12, 0], radii_mm: [14, 2, 14]}\n"
+        "    fluid_temperature_c: 37\n"
+        "    held_at_temperature: true\n"
+    )
+    case, volume = load_and_voxelize(write_case(MINIMAL_CASE + layer))
+    (bound,) = held_regions_limiting_margin(case, volume, limit_mm=3.0, isotherm_c=0.0)
+    assert bound["region"] == "saline_layer"
+    assert 0 < bound["closest_mm"] < 3.0 and 0 < bound["surface_fraction_within_limit"] < 1
+    # Even a field frozen everywhere except the held layer keeps the margin below the bound.
+    t_min = np.where(volume.masks["saline_layer"], 37.0, -100.0)
+    margins = ice_margins_mm(t_min, volume.masks[case.tumor.name], volume.grid.spacing_mm, 0.0)
+    assert margins.min() == bound["closest_mm"]
+    # A layer farther from the tumour than the limit bounds nothing.
+    assert held_regions_limiting_margin(case, volume, limit_mm=1.0, isotherm_c=0.0) == []

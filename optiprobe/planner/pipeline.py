@@ -42,7 +42,12 @@ from optiprobe.case.models import IceMarginSpec, TumorCoverageSpec
 from optiprobe.planner import objective, subsample
 from optiprobe.planner.candidates import Candidates, access_of, generate_candidates
 from optiprobe.planner.refine import refine
-from optiprobe.planner.safety import margin_shortfall, protection_advice, robustness
+from optiprobe.planner.safety import (
+    held_regions_limiting_margin,
+    margin_shortfall,
+    protection_advice,
+    robustness,
+)
 from optiprobe.planner.select import Selection, probe_count_bound, select
 
 __all__ = ["PlanOutcome", "plan_case"]
@@ -633,6 +638,20 @@ def plan_case(
         outcome.infeasibility = _infeasibility_report(
             case, outcome, [v[2] for v in verified], trade_evaluations
         )
+        bounds_ = held_regions_limiting_margin(
+            case, volume, limit_mm=margin_spec.limit_mm, isotherm_c=margin_spec.isotherm_c
+        )
+        outcome.infeasibility["margin_bounded_by_held_regions"] = bounds_
+        for b in bounds_:
+            outcome.infeasibility["summary"].insert(
+                1,
+                f"Conflict (exact, from the geometry): the ice margin limit "
+                f"({margin_spec.limit_mm:g} mm) with {b['region']}, held at "
+                f"{b['fluid_temperature_c']:g} °C {b['closest_mm']:g} mm from the tumour "
+                f"surface: no plan's margin can exceed {b['closest_mm']:g} mm there "
+                f"({b['surface_fraction_within_limit']:.0%} of the surface is closer than "
+                f"{margin_spec.limit_mm:g} mm to it).",
+            )
     outcome.timings_s["total_s"] = round(time.perf_counter() - start, 2)
     return outcome
 

@@ -247,3 +247,38 @@ def margin_shortfall(case, volume, result, *, limit_mm: float, isotherm_c: float
         "short_surface_fraction": round(float(np.mean(margins < limit_mm)), 3),
         "next_to": [{"name": name, "share": round(n / total, 3)} for n, name in counts[:5]],
     }
+
+
+def held_regions_limiting_margin(case, volume, *, limit_mm: float, isotherm_c: float) -> list:
+    """Protection regions held warmer than the margin isotherm that lie within ``limit_mm`` of
+    the tumour: an exact bound on any plan's ice margin.
+
+    The margin at a tumour-surface voxel is the distance to the nearest voxel warmer than the
+    isotherm (:func:`optiprobe.metrics.evaluate.ice_margins_mm`), and a held region is always
+    warmer, so no plan's margin there can exceed the distance to the region, measured the same
+    way. Returns, per such region, that distance at the closest surface voxel and the share of
+    the tumour surface closer to it than ``limit_mm``.
+    """
+    spacing = np.asarray(volume.grid.spacing_mm)
+    tumour = volume.masks[case.tumor.name]
+    surface = tumour & ~ndimage.binary_erosion(tumour)
+    found = []
+    for region in case.protection:
+        held = getattr(region, "held_at_temperature", False)
+        if not held or region.fluid_temperature_c <= isotherm_c:
+            continue
+        mask = volume.masks.get(region.name)
+        if mask is None or not mask.any():
+            continue
+        distance = ndimage.distance_transform_edt(~mask, sampling=spacing)[surface]
+        if distance.min() >= limit_mm:
+            continue
+        found.append(
+            {
+                "region": region.name,
+                "fluid_temperature_c": region.fluid_temperature_c,
+                "closest_mm": round(float(distance.min()), 2),
+                "surface_fraction_within_limit": round(float(np.mean(distance < limit_mm)), 3),
+            }
+        )
+    return found
