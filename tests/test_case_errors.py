@@ -261,3 +261,12 @@ def test_protocol_freeze_outside_its_own_bounds(write_case):
     error = _error(write_case(text))
     assert error.location.startswith("protocol.phases[0].duration_min")
     assert "between 3 and 15 min" in error.allowed
+
+
+def test_misspelt_optional_field_is_located_at_its_key_with_the_allowed_fields(write_case):
+    """An optional field has no "missing" twin to suggest from: the schema gives the names, and
+    the location is the key the user typed (line 18 of the minimal case, column 3)."""
+    error = _error(write_case(MINIMAL_CASE.replace("  max_count: 4", "  max_cuont: 4")))
+    assert "did you mean 'max_count'?" in error.message
+    assert error.location == "probes.max_cuont (line 18, column 3)"
+    assert error.allowed == "max_count, max_spacing_mm, min_spacing_mm, models"

@@ -107,7 +107,12 @@ def _is_internal_tag(part: str) -> bool:
 
 
 def validation_error(
-    exc: ValidationError, *, file: Path, root: yaml.Node | None, tags: frozenset[str] = frozenset()
+    exc: ValidationError,
+    *,
+    file: Path,
+    root: yaml.Node | None,
+    tags: frozenset[str] = frozenset(),
+    schema: dict | None = None,
 ) -> OptiprobeError:
     """Build a located OptiprobeError from a pydantic ``ValidationError``.
 
@@ -125,10 +130,16 @@ def validation_error(
         The composed YAML node tree of that file (for line/column).
     tags
         Discriminator values that pydantic inserts into locations (e.g. ``sphere``) to be dropped.
+    schema
+        The model's JSON schema: an unknown field is answered with the fields allowed at its
+        place, and the closest of them as a suggestion.
     """
     errors = [dict(e, loc=_clean_loc(e["loc"], tags)) for e in exc.errors(include_url=False)]
     errors.sort(key=lambda e: e["type"] != "extra_forbidden")
     missing = [e["loc"] for e in errors if e["type"] == "missing"]
+    for e in errors:
+        if e["type"] == "extra_forbidden" and schema is not None:
+            e["fields_here"] = fields_at(schema, e["loc"][:-1])
     lines = [_describe(e, root, missing) for e in errors[:_MAX_PROBLEMS]]
     first_where, first_message = lines[0]
     message = first_message
@@ -147,16 +158,55 @@ def _clean_loc(loc, tags: frozenset[str]) -> tuple[Any, ...]:
     return tuple(p for p in _user_loc(tuple(loc)) if p not in tags)
 
 
+def fields_at(schema: dict, loc: tuple[Any, ...]) -> list[str]:
+    """The field names a JSON schema allows in the mapping at ``loc`` (every union branch's)."""
+    defs = schema.get("$defs", {})
+
+    def branches(node: dict, depth: int = 0) -> list[dict]:
+        while "$ref" in node and depth < 50:
+            node, depth = defs.get(node["$ref"].rsplit("/", 1)[-1], {}), depth + 1
+        out = []
+        for key in ("anyOf", "oneOf", "allOf"):
+            for branch in node.get(key, []):
+                out += branches(branch, depth + 1)
+        return out or [node]
+
+    nodes = branches(schema)
+    for part in loc:
+        following = []
+        for node in nodes:
+            if isinstance(part, int) and isinstance(node.get("items"), dict):
+                following += branches(node["items"])
+            elif part in node.get("properties", {}):
+                following += branches(node["properties"][part])
+            elif isinstance(node.get("additionalProperties"), dict):
+                following += branches(node["additionalProperties"])
+        nodes = following
+    return sorted({name for node in nodes for name in node.get("properties", {})})
+
+
+def _key_node(root, loc: tuple[Any, ...]):
+    """The YAML key node of the field at ``loc`` (its value's node when not found)."""
+    parent = node_at(root, loc[:-1]) if loc else None
+    if isinstance(parent, yaml.MappingNode):
+        for key, _ in parent.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == loc[-1]:
+                return key
+    return node_at(root, loc)
+
+
 def _describe(error: dict[str, Any], root, missing: list[tuple]) -> tuple[str, str]:
     loc = error["loc"]
-    node = node_at(root, loc)
+    kind = error["type"]
+    # An unknown field is located at its key (where the user typed the name).
+    node = _key_node(root, loc) if kind == "extra_forbidden" else node_at(root, loc)
     where = format_loc(loc)
     if node is not None:
         where += f" (line {node.start_mark.line + 1}, column {node.start_mark.column + 1})"
-    kind = error["type"]
     if kind == "extra_forbidden":
         text = f"unknown field {loc[-1]!r}" if loc else "unknown field"
         siblings = [m[-1] for m in missing if m[:-1] == loc[:-1] and isinstance(m[-1], str)]
+        siblings += error.get("fields_here", [])
         close = difflib.get_close_matches(str(loc[-1]), siblings, n=1, cutoff=0.6)
         return where, text + (f" (did you mean {close[0]!r}?)" if close else "")
     if kind == "missing":
@@ -180,6 +230,8 @@ def _allowed(error: dict[str, Any]) -> str | None:
     ctx = error.get("ctx") or {}
     kind = error["type"]
     if kind == "extra_forbidden":
+        if error.get("fields_here"):
+            return ", ".join(error["fields_here"])
         return "only the fields documented in docs/case-format.md (see `optiprobe schema`)"
     if kind in ("literal_error", "enum", "union_tag_invalid"):
         return str(ctx.get("expected") or ctx.get("expected_tags") or "")

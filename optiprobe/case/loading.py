@@ -51,7 +51,9 @@ def _validate(model: type[BaseModel], path: Path) -> tuple[Any, Any]:
     try:
         return model.model_validate(data), root
     except ValidationError as exc:
-        raise validation_error(exc, file=path, root=root, tags=frozenset(_TAGS)) from None
+        raise validation_error(
+            exc, file=path, root=root, tags=frozenset(_TAGS), schema=model.model_json_schema()
+        ) from None
     except (TypeError, ValueError, RecursionError) as exc:  # e.g. unhashable YAML keys
         raise OptiprobeError(f"invalid content: {exc}", file=path) from None
 
