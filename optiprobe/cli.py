@@ -368,7 +368,7 @@ def _print_probes(plan_) -> None:
 
     table = Table(title="probes")
     for column in ("probe", "model", "entry (mm)", "tip (mm)", "depth (mm)", "freeze (min)"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # wrap long names at 80 columns, never cut
     for p in plan_.probes:
         fmt = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
         freeze = "" if p.freeze_min is None else " / ".join(f"{m:g}" for m in p.freeze_min)
