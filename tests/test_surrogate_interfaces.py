@@ -15,7 +15,7 @@ from optiprobe.surrogate.interfaces import interface_query, interface_temperatur
 from optiprobe.surrogate.model import ProbeSet, load_surrogate, volume_query
 
 GRID = Grid(origin_mm=(-20.0, -20.0, -2.0), spacing_mm=(1.0, 1.0, 1.0), shape=(41, 41, 45))
-MODES = [("point", {"sigma_mm": 3.0}), ("path", {"sigma_mm": 1.0, "path_mm": 8.0})]
+MODES = [("point", {}), ("path", {"sigma_mm": 1.0, "path_mm": 8.0})]  # {}: the defaults
 
 
 @pytest.fixture(scope="module")
