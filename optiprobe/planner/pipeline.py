@@ -642,14 +642,18 @@ def plan_case(
             case, volume, limit_mm=margin_spec.limit_mm, isotherm_c=margin_spec.isotherm_c
         )
         outcome.infeasibility["margin_bounded_by_held_regions"] = bounds_
+        summary = outcome.infeasibility["summary"]
+        if bounds_:
+            # The margin's failure is then proven, not the planner's: drop that sentence.
+            summary[:] = [t for t in summary if not t.startswith("No structure limit was found")]
         for b in bounds_:
-            outcome.infeasibility["summary"].insert(
+            summary.insert(
                 1,
                 f"Conflict (exact, from the geometry): the ice margin limit "
                 f"({margin_spec.limit_mm:g} mm) with {b['region']}, held at "
                 f"{b['fluid_temperature_c']:g} °C {b['closest_mm']:g} mm from the tumour "
-                f"surface: no plan's margin can exceed {b['closest_mm']:g} mm there "
-                f"({b['surface_fraction_within_limit']:.0%} of the surface is closer than "
+                f"surface: no plan's margin can exceed {b['closest_mm']:g} mm "
+                f"({b['surface_fraction_within_limit']:.1%} of the surface is closer than "
                 f"{margin_spec.limit_mm:g} mm to it).",
             )
     outcome.timings_s["total_s"] = round(time.perf_counter() - start, 2)
