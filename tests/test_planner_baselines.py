@@ -94,8 +94,13 @@ def test_greedy_start_keeps_spacing_and_structure_rows():
     target = np.array([9.0, 9.0])
     rows = np.array([[1], [1], [1]])
     too_close = np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]], bool)
-    assert _greedy(tumour, target, rows, np.array([5]), 3, too_close) == [0, 2]
-    assert _greedy(tumour, target, rows, np.array([1]), 3, too_close) == [0]
+    anywhere = ~too_close  # no maximum spacing
+    assert _greedy(tumour, target, rows, np.array([5]), 3, too_close, anywhere) == [0, 2]
+    assert _greedy(tumour, target, rows, np.array([1]), 3, too_close, anywhere) == [0]
+    # Option 2 farther than the maximum spacing from option 0: it cannot join it.
+    assert _greedy(tumour, target, rows, np.array([5]), 3, too_close, np.zeros((3, 3), bool)) == [
+        0
+    ]
 
 
 def test_selection_says_infeasible_at_once_when_every_option_breaks_a_structure():
