@@ -227,7 +227,7 @@ def _class_temperature(surrogate: Surrogate, probes: ProbeSet, points_mm, medium
     v = surrogate.potential(probes, points_mm, medium)
     cap = float(surrogate.v_cap[medium])
     v = cap - 2.0 * jax.nn.softplus((cap - v) / 2.0)  # as in Surrogate.temperature
-    return surrogate.table.temperature(v, medium)
+    return surrogate.medium_temperature(v, medium)
 
 
 def interface_temperature(
