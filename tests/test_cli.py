@@ -92,7 +92,9 @@ def test_plan_writes_a_solver_checked_plan_that_validates(write_case, tmp_path):
         assert (out / name).exists(), name
     assert _run("validate", str(out / "plan.yaml")).exit_code == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    planner = json.loads((out / "planner.json").read_text())
+    planner = json.loads(  # strict JSON: no NaN
+        (out / "planner.json").read_text(), parse_constant=lambda c: pytest.fail(f"{c} in JSON")
+    )
     assert metrics["computed_by_full_solver"] is True
     assert planner["verified"] == metrics["verified"]
     assert (result.exit_code == 0) == metrics["all_limits_pass"]

@@ -428,8 +428,9 @@ def plan_case(
         record = {
             "round": round_ + 1,
             "cp_sat_status": selection.status,
-            "objective": selection.objective,
-            "bound": selection.bound,
+            # None without a CP-SAT solution (NaN is not JSON).
+            "objective": selection.objective if np.isfinite(selection.objective) else None,
+            "bound": selection.bound if np.isfinite(selection.bound) else None,
             "gap": None if selection.gap is None else round(selection.gap, 4),
             "cp_sat_s": round(selection.wall_s, 2),
             "buffers_c": dict(buffers),
@@ -468,7 +469,7 @@ def plan_case(
         if evaluation.passed:
             break
         # A round no better than an earlier one ends the loop, unless a structure limit still
-        # fails in the solver: then the correction above is what changes between rounds, and
+        # fails in the solver: then the correction below is what changes between rounds, and
         # it gets every round allowed.
         if (
             len(verified) > 1
