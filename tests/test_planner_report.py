@@ -91,3 +91,22 @@ def test_a_warm_held_layer_inside_the_margin_bounds_every_plans_margin(write_cas
     assert margins.min() == bound["closest_mm"]
     # A layer farther from the tumour than the limit bounds nothing.
     assert held_regions_limiting_margin(case, volume, limit_mm=1.0, isotherm_c=0.0) == []
+
+
+def test_spacing_problem_uses_active_zone_centres_like_cp_sat():
+    from optiprobe.case import Plan
+    from optiprobe.planner.pipeline import spacing_problem
+
+    def plan(x2):
+        probes = [
+            {"name": "P1", "model": "cryo-2.4mm", "tip_mm": [0, 0, 0], "entry_mm": [0, -80, 0]},
+            {"name": "P2", "model": "cryo-2.4mm", "tip_mm": [x2, 0, 0], "entry_mm": [x2, -80, 0]},
+        ]
+        return Plan(name="p", probes=probes)
+
+    # Parallel needles: the active-zone centres are as far apart as the tips.
+    assert spacing_problem(plan(15.0), 8.0, 22.0) is None
+    assert "minimum 8" in spacing_problem(plan(5.0), 8.0, 22.0)
+    assert "maximum 22" in spacing_problem(plan(30.0), 8.0, 22.0)
+    one = Plan(name="p", probes=plan(30.0).probes[:1])
+    assert spacing_problem(one, 8.0, 22.0) is None

@@ -400,7 +400,13 @@ def plan_case(
                 )
             )
         description = plan.description + "; refined by gradient on the surrogate"
-        return plan.model_copy(update={"probes": probes, "description": description}), info
+        refined = plan.model_copy(update={"probes": probes, "description": description})
+        problem = spacing_problem(refined, case.probes.min_spacing_mm, case.probes.max_spacing_mm)
+        if problem:  # the moves broke a spacing limit CP-SAT enforced: keep the selection
+            info["accepted"] = False
+            info["reverted_for_spacing"] = problem
+            return plan, info
+        return refined, info
 
     def verify(plan):
         result = simulate(case, volume, plan)
@@ -659,6 +665,33 @@ def plan_case(
             )
     outcome.timings_s["total_s"] = round(time.perf_counter() - start, 2)
     return outcome
+
+
+def spacing_problem(plan, min_spacing_mm: float, max_spacing_mm: float) -> str | None:
+    """Whether ``plan``'s active-zone centres break the case's spacing limits, as CP-SAT
+    enforces them (every pair at least ``min_spacing_mm`` apart; with two probes or more, each
+    with a neighbour within ``max_spacing_mm``); None when they hold."""
+    from optiprobe.probes import CATALOGUE
+
+    if len(plan.probes) < 2:
+        return None
+    centres = []
+    for p in plan.probes:
+        tip, entry = np.asarray(p.tip_mm, float), np.asarray(p.entry_mm, float)
+        model = CATALOGUE[p.model]
+        unit = (entry - tip) / np.linalg.norm(entry - tip)
+        centres.append(tip + (model.tip_offset_mm + model.active_length_mm / 2) * unit)
+    distance = np.linalg.norm(np.asarray(centres)[:, None] - np.asarray(centres)[None], axis=-1)
+    np.fill_diagonal(distance, np.inf)
+    if distance.min() < min_spacing_mm:
+        return f"two active zones {distance.min():.1f} mm apart (minimum {min_spacing_mm:g})"
+    nearest = distance.min(axis=1)
+    if nearest.max() > max_spacing_mm:
+        return (
+            f"a probe {nearest.max():.1f} mm from its nearest neighbour "
+            f"(maximum {max_spacing_mm:g})"
+        )
+    return None
 
 
 def _failing(evaluation) -> list[dict]:
