@@ -55,6 +55,11 @@ class ProbeModel:
     calibration: str
 
     @property
+    def active_middle_mm(self) -> float:
+        """Distance from the tip to the middle of the active (freezing) zone along the needle."""
+        return self.tip_offset_mm + self.active_length_mm / 2
+
+    @property
     def calibrated(self) -> bool:
         """True when the cooling law was fitted to gel measurements with the 3-D solver."""
         return self.calibration.startswith(_FITTED_PREFIX)

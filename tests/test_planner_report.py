@@ -56,6 +56,24 @@ def test_report_says_when_no_structure_explains_the_failure():
     assert "not a proven conflict" in text and "pelvic_muscle 77%" in text
 
 
+def test_report_states_an_exact_margin_bound_instead_of_blaming_the_planner():
+    written = _evaluation(0.99, 1.0, 32.5)
+    outcome = PlanOutcome(None, None, written, 100, {})
+    bound = {
+        "region": "saline_layer",
+        "fluid_temperature_c": 37.0,
+        "closest_mm": 2.0,
+        "surface_fraction_within_limit": 0.001,
+    }
+    report = _infeasibility_report(
+        None, outcome, [written], [], margin_bounds=[bound], margin_limit_mm=3.0
+    )
+    assert report["summary"][1].startswith("Conflict (exact, from the geometry)")
+    assert "no plan's margin can exceed 2 mm (0.1% of the surface" in report["summary"][1]
+    assert not any("not a proven conflict" in t for t in report["summary"])
+    assert report["margin_bounded_by_held_regions"] == [bound]
+
+
 def test_report_when_no_plan_at_all():
     outcome = PlanOutcome(None, None, None, 100, {})
     report = _infeasibility_report(None, outcome, [], [])
@@ -96,6 +114,7 @@ def test_a_warm_held_layer_inside_the_margin_bounds_every_plans_margin(write_cas
 def test_spacing_problem_uses_active_zone_centres_like_cp_sat():
     from optiprobe.case import Plan
     from optiprobe.planner.pipeline import spacing_problem
+    from optiprobe.probes import CATALOGUE
 
     def plan(x2):
         probes = [
@@ -105,8 +124,8 @@ def test_spacing_problem_uses_active_zone_centres_like_cp_sat():
         return Plan(name="p", probes=probes)
 
     # Parallel needles: the active-zone centres are as far apart as the tips.
-    assert spacing_problem(plan(15.0), 8.0, 22.0) is None
-    assert "minimum 8" in spacing_problem(plan(5.0), 8.0, 22.0)
-    assert "maximum 22" in spacing_problem(plan(30.0), 8.0, 22.0)
+    assert spacing_problem(plan(15.0), CATALOGUE, 8.0, 22.0) is None
+    assert "minimum 8" in spacing_problem(plan(5.0), CATALOGUE, 8.0, 22.0)
+    assert "maximum 22" in spacing_problem(plan(30.0), CATALOGUE, 8.0, 22.0)
     one = Plan(name="p", probes=plan(30.0).probes[:1])
-    assert spacing_problem(one, 8.0, 22.0) is None
+    assert spacing_problem(one, CATALOGUE, 8.0, 22.0) is None

@@ -156,7 +156,7 @@ def generate_candidates(
         for direction in _cone_directions(axis, max_angle):
             for model_name in case.probes.model_names:
                 model = access.models[model_name]
-                middle = model.tip_offset_mm + model.active_length_mm / 2
+                middle = model.active_middle_mm
                 for centre in centres:
                     tip = centre + middle * direction
                     entry = access.check(w, tip, direction, model_name)

@@ -401,7 +401,9 @@ def plan_case(
             )
         description = plan.description + "; refined by gradient on the surrogate"
         refined = plan.model_copy(update={"probes": probes, "description": description})
-        problem = spacing_problem(refined, case.probes.min_spacing_mm, case.probes.max_spacing_mm)
+        problem = spacing_problem(
+            refined, access.models, case.probes.min_spacing_mm, case.probes.max_spacing_mm
+        )
         if problem:  # the moves broke a spacing limit CP-SAT enforced: keep the selection
             info["accepted"] = False
             info["reverted_for_spacing"] = problem
@@ -643,44 +645,33 @@ def plan_case(
         )
     if outcome.evaluation is None or not outcome.evaluation.passed:
         outcome.infeasibility = _infeasibility_report(
-            case, outcome, [v[2] for v in verified], trade_evaluations
+            case,
+            outcome,
+            [v[2] for v in verified],
+            trade_evaluations,
+            margin_bounds=held_regions_limiting_margin(
+                case, volume, limit_mm=margin_spec.limit_mm, isotherm_c=margin_spec.isotherm_c
+            ),
+            margin_limit_mm=margin_spec.limit_mm,
         )
-        bounds_ = held_regions_limiting_margin(
-            case, volume, limit_mm=margin_spec.limit_mm, isotherm_c=margin_spec.isotherm_c
-        )
-        outcome.infeasibility["margin_bounded_by_held_regions"] = bounds_
-        summary = outcome.infeasibility["summary"]
-        if bounds_:
-            # The margin's failure is then proven, not the planner's: drop that sentence.
-            summary[:] = [t for t in summary if not t.startswith("No structure limit was found")]
-        for b in bounds_:
-            summary.insert(
-                1,
-                f"Conflict (exact, from the geometry): the ice margin limit "
-                f"({margin_spec.limit_mm:g} mm) with {b['region']}, held at "
-                f"{b['fluid_temperature_c']:g} °C {b['closest_mm']:g} mm from the tumour "
-                f"surface: no plan's margin can exceed {b['closest_mm']:g} mm "
-                f"({b['surface_fraction_within_limit']:.1%} of the surface is closer than "
-                f"{margin_spec.limit_mm:g} mm to it).",
-            )
     outcome.timings_s["total_s"] = round(time.perf_counter() - start, 2)
     return outcome
 
 
-def spacing_problem(plan, min_spacing_mm: float, max_spacing_mm: float) -> str | None:
+def spacing_problem(
+    plan, models: dict, min_spacing_mm: float, max_spacing_mm: float
+) -> str | None:
     """Whether ``plan``'s active-zone centres break the case's spacing limits, as CP-SAT
     enforces them (every pair at least ``min_spacing_mm`` apart; with two probes or more, each
-    with a neighbour within ``max_spacing_mm``); None when they hold."""
-    from optiprobe.probes import CATALOGUE
-
+    with a neighbour within ``max_spacing_mm``); None when they hold. ``models`` maps model
+    names to :class:`~optiprobe.probes.ProbeModel` (``Access.models``)."""
     if len(plan.probes) < 2:
         return None
     centres = []
     for p in plan.probes:
         tip, entry = np.asarray(p.tip_mm, float), np.asarray(p.entry_mm, float)
-        model = CATALOGUE[p.model]
         unit = (entry - tip) / np.linalg.norm(entry - tip)
-        centres.append(tip + (model.tip_offset_mm + model.active_length_mm / 2) * unit)
+        centres.append(tip + models[p.model].active_middle_mm * unit)
     distance = np.linalg.norm(np.asarray(centres)[:, None] - np.asarray(centres)[None], axis=-1)
     np.fill_diagonal(distance, np.inf)
     if distance.min() < min_spacing_mm:
@@ -713,7 +704,9 @@ def _row(evaluation, prefix: str):
     return next((r for r in evaluation.rows if r.criterion.startswith(prefix)), None)
 
 
-def _infeasibility_report(case, outcome, rounds, trade_evaluations) -> dict:
+def _infeasibility_report(
+    case, outcome, rounds, trade_evaluations, *, margin_bounds=(), margin_limit_mm=None
+) -> dict:
     """The explicit report written when no plan meets every limit in the solver.
 
     Every number in it is the solver's: the criteria the written plan fails and by how much;
@@ -721,7 +714,9 @@ def _infeasibility_report(case, outcome, rounds, trade_evaluations) -> dict:
     both sides of that trade-off (the safe plan's coverage and margin, the coverage-first
     plan's structure temperature); every solver-checked plan; and, when no structure explains
     the failure, where the ice margin falls short. Protection advice and thermocouple
-    placement are in ``protection`` (and in each trade-off plan).
+    placement are in ``protection`` (and in each trade-off plan). ``margin_bounds``
+    (:func:`~optiprobe.planner.safety.held_regions_limiting_margin`) are exact conflicts of
+    the margin limit ``margin_limit_mm`` with warm held layers.
     """
     summary = []
     checked = [
@@ -751,6 +746,15 @@ def _infeasibility_report(case, outcome, rounds, trade_evaluations) -> dict:
         summary.append(
             f"No plan meets every limit in the solver ({len(checked)} plan(s) simulated). "
             f"The plan written fails: {what}."
+        )
+    for b in margin_bounds:
+        summary.append(
+            f"Conflict (exact, from the geometry): the ice margin limit "
+            f"({margin_limit_mm:g} mm) with {b['region']}, held at "
+            f"{b['fluid_temperature_c']:g} °C {b['closest_mm']:g} mm from the tumour "
+            f"surface: no plan's margin can exceed {b['closest_mm']:g} mm "
+            f"({b['surface_fraction_within_limit']:.1%} of the surface is closer than "
+            f"{margin_limit_mm:g} mm to it)."
         )
     conflicts = []
     coverage_prefix = "tumour fraction colder than"
@@ -800,10 +804,11 @@ def _infeasibility_report(case, outcome, rounds, trade_evaluations) -> dict:
             )
         summary.append(text)
     if not outcome.conflicts and written is not None:
-        summary.append(
-            "No structure limit was found to block coverage in the surrogate: the failure is "
-            "the planner's (or the surrogate's) and not a proven conflict."
-        )
+        if not margin_bounds:  # with a bound, the margin's failure is proven
+            summary.append(
+                "No structure limit was found to block coverage in the surrogate: the failure "
+                "is the planner's (or the surrogate's) and not a proven conflict."
+            )
         short = outcome.margin_shortfall or {}
         if short.get("next_to"):
             beside = ", ".join(f"{n['name']} {n['share']:.0%}" for n in short["next_to"])
@@ -823,6 +828,7 @@ def _infeasibility_report(case, outcome, rounds, trade_evaluations) -> dict:
         "failing_in_written_plan": failing,
         "conflicts": conflicts,
         "solver_checked_plans": checked,
+        "margin_bounded_by_held_regions": list(margin_bounds),
     }
 
 

@@ -149,7 +149,7 @@ class Surrogate:
         from optiprobe.probes import CATALOGUE
 
         self.active_middle_mm = np.array(
-            [CATALOGUE[m].tip_offset_mm + CATALOGUE[m].active_length_mm / 2 for m in self.models],
+            [CATALOGUE[m].active_middle_mm for m in self.models],
             np.float32,
         )
         self._set_potentials()
