@@ -127,8 +127,7 @@ def select(
         row_limits.append(limit)
 
     def coverage(values, targets, name):
-        values_int = np.floor(values * SCALE).astype(np.int64)
-        values_int[values_int < SCALE] = 0
+        values_int = _coverage_units(values)
         covered = []
         for p in range(values.shape[1]):
             terms = np.nonzero(values_int[:, p] > 0)[0]
@@ -222,11 +221,18 @@ def select(
     )
 
 
+def _coverage_units(values) -> np.ndarray:
+    """Coverage contributions in integer units, rounded down; those below 1 °C-equivalent
+    are dropped (which only makes coverage harder)."""
+    values_int = np.floor(values * SCALE).astype(np.int64)
+    values_int[values_int < SCALE] = 0
+    return values_int
+
+
 def _missed(values, targets, picked) -> int:
     """Points the options in ``picked`` leave short of their target, counted as CP-SAT's
     coverage rows count them (rounded down, contributions below 1 °C-equivalent dropped)."""
-    values_int = np.floor(values * SCALE).astype(np.int64)
-    values_int[values_int < SCALE] = 0
+    values_int = _coverage_units(values)
     target = np.ceil(np.asarray(targets) * SCALE).astype(np.int64)
     return int(np.sum(values_int[picked].sum(axis=0) < target))
 
