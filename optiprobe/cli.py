@@ -25,11 +25,22 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Click's plain help: typer's rich panels (typer 0.29) print a value type such as <bool>
+    # after every flag, --help included, as if the flag took a value; plain help writes a
+    # flag as `--flag` or `--flag / --no-flag`.
+    rich_markup_mode=None,
 )
 _out = Console(soft_wrap=True, highlight=False)
 _err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 EXIT_OK, EXIT_CRITERIA_FAILED, EXIT_INPUT_ERROR, EXIT_NOT_IMPLEMENTED, EXIT_INTERNAL = range(5)
+
+
+def _command(function):
+    """Register a command; the command list shows its docstring's whole first paragraph
+    (plain help would cut it at the terminal width)."""
+    summary = " ".join(function.__doc__.split("\n\n")[0].split())
+    return app.command(short_help=summary)(function)
 
 
 def _print_error(error: OptiprobeError) -> None:
@@ -84,9 +95,11 @@ def _main(
     """Research planning solver for cryoablation of bone metastases. Not a medical device."""
 
 
-@app.command()
+@_command
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Case or plan files (YAML) to check.")],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Case or plan files (YAML) to check.")
+    ],
     voxelize: Annotated[
         bool, typer.Option("--voxelize/--no-voxelize", help="Also build the voxel grid.")
     ] = True,
@@ -109,7 +122,7 @@ def validate(
         raise typer.Exit(EXIT_INPUT_ERROR)
 
 
-@app.command()
+@_command
 def show(
     case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="PNG file to write.")] = Path(
@@ -129,7 +142,7 @@ def show(
     _out.print(f"wrote {escape(str(output))}")
 
 
-@app.command()
+@_command
 def schema(
     plan: Annotated[bool, typer.Option("--plan", help="Print the plan-file schema.")] = False,
 ) -> None:
@@ -148,7 +161,7 @@ AllowUnsafeOption = Annotated[
 ]
 
 
-@app.command()
+@_command
 def simulate(
     case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="Plan file (YAML).")],
@@ -241,7 +254,7 @@ def _print_evaluation(evaluation) -> None:
     _out.print(table)
 
 
-@app.command()
+@_command
 def plan(
     case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
     output: Annotated[Path, typer.Option("--out", "--output", "-o", help="Output folder.")] = Path(
@@ -383,12 +396,12 @@ def _print_probes(plan_) -> None:
     _out.print(table)
 
 
-@app.command()
+@_command
 def compare(
     case_path: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML).")],
     plan_paths: Annotated[
         list[Path] | None,
-        typer.Argument(metavar="[PLAN]...", help="Plan files; none: plan the case's variants."),
+        typer.Argument(metavar="PLAN", help="Plan files; none: plan the case's variants."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("compare"),
     allow_unsafe_paths: AllowUnsafeOption = False,
@@ -473,7 +486,7 @@ def _print_comparison(comparison) -> None:
     _out.print(table)
 
 
-@app.command()
+@_command
 def sweep(
     spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="Sweep spec (YAML).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("sweep"),
@@ -546,7 +559,7 @@ def _sweep_progress(total: int):
         yield on_event
 
 
-@app.command()
+@_command
 def report(
     run_dir: Annotated[
         Path, typer.Argument(metavar="DIR", help="Run folder of `simulate` or `plan`.")

@@ -131,6 +131,29 @@ def test_help_lists_commands():
     assert time.perf_counter() - start < 30  # loose: a hang guard, not a timing target
 
 
+@pytest.mark.parametrize(
+    "command", ["", "validate", "show", "schema", "simulate", "plan", "compare", "sweep", "report"]
+)
+def test_help_writes_flags_without_a_value_type(command):
+    """typer's rich help printed `<bool>` after every flag, as if it took a value."""
+    result = _run(*([command] if command else []), "--help")
+    assert result.exit_code == 0
+    assert "<bool>" not in result.output
+    assert "--help  " in result.output  # a plain flag: name, then its help
+    assert "[[" not in result.output  # no doubled brackets around argument names
+
+
+def test_help_writes_paired_flags_as_on_off():
+    result = _run("compare", "--help")
+    assert "--reuse / --no-reuse" in result.output
+    assert "--allow-unsafe-paths  " in result.output
+    assert "[PLAN]..." in result.output.splitlines()[0]
+    assert "--voxelize / --no-voxelize" in _run("validate", "--help").output
+    assert "--plan  " in _run("schema", "--help").output
+    for line in ("compare   Simulate several plans", "and compare them."):
+        assert line in _run("--help").output  # the whole summary, not cut with ...
+
+
 def test_workflow_api_names_resolve():
     import optiprobe
 
