@@ -407,15 +407,21 @@ def compare(
     allow_unsafe_paths: AllowUnsafeOption = False,
     reuse: Annotated[
         bool,
-        typer.Option("--reuse/--no-reuse", help="Reuse earlier runs of unchanged inputs."),
+        typer.Option(
+            "--reuse/--no-reuse",
+            help="Reuse earlier runs of unchanged inputs (in OUT/<plan-name>/, or the run "
+            "folder a PLAN file belongs to); --no-reuse simulates every plan.",
+        ),
     ] = True,
 ) -> None:
     """Simulate several plans of one case (or plan each of its variants) and compare them.
 
-    Each run goes to OUT/<plan-name>/ (an earlier run with the same inputs digest is reused);
-    OUT gets comparison.csv, comparison.json, isotherms.png and histograms.png. The table marks
-    the better value of each criterion with *. Exit 0 when at least one plan holds every limit,
-    1 when none does.
+    Each run goes to OUT/<plan-name>/. A plan already simulated with the same case, plan and
+    solver (same inputs digest) is not simulated again: a run in OUT/<plan-name>/ is reused,
+    and the outputs of a `simulate` or `plan` run folder whose plan.yaml is given are copied
+    there (docs/compare.md). OUT gets comparison.csv, comparison.json, isotherms.png and
+    histograms.png. The table marks the better value of each criterion with *. Exit 0 when at
+    least one plan holds every limit, 1 when none does.
     """
     from optiprobe.compare import compare_plans, compare_variants
 

@@ -1,7 +1,8 @@
 """Compare plans of one case side by side (``optiprobe compare``).
 
 Each plan is simulated into its own run folder ``DIR/<plan-name>/`` (an earlier run of the same
-inputs, by :func:`optiprobe.outputs.inputs_digest`, is reused), or, for a case with
+inputs, by :func:`optiprobe.outputs.inputs_digest`, there or in the run folder the plan file
+belongs to, is reused), or, for a case with
 ``variants``, each variant is planned into ``DIR/<variant-name>/``. The criteria of all runs go
 into one table (:func:`criteria_table`) with the better value of each criterion marked, written
 as ``comparison.json`` and ``comparison.csv``, with overlaid isotherms and temperature-volume
@@ -137,8 +138,14 @@ def compare_plans(
     reuse: bool = True,
     progress=None,
 ) -> Comparison:
-    """Simulate each plan on the case into ``out/<plan-name>/`` (reusing an earlier run of the
-    same inputs unless ``reuse=False``) and write the comparison.
+    """Simulate each plan on the case into ``out/<plan-name>/`` and write the comparison.
+
+    Unless ``reuse=False``, a plan is not simulated again when ``out/<plan-name>/`` or the
+    folder holding the plan file (the ``plan.yaml`` of a ``simulate`` or ``plan`` run) has a
+    finished run of the same inputs: same :func:`optiprobe.outputs.inputs_digest` (case, plan,
+    solver physics) and optiprobe version; the latter's outputs are copied into
+    ``out/<plan-name>/``. A plan edited by hand, a changed case or changed solver physics
+    changes the digest, and the plan is simulated.
 
     Every plan is loaded and checked before the first simulation, so a bad plan fails fast.
     ``progress(name)`` returns the solver's progress callback for one plan, or None.
@@ -166,9 +173,14 @@ def compare_plans(
     names = _folder_names([i.plan for i in inputs], [Path(p) for p in plan_paths])
     out = Path(out)
     outcomes = []
-    for name, run_inputs in zip(names, inputs, strict=True):
+    for name, run_inputs, plan_path in zip(names, inputs, plan_paths, strict=True):
         callback = None if progress is None else progress(name)
-        outcomes.append(simulate_to_folder(run_inputs, out / name, reuse=reuse, progress=callback))
+        earlier = Path(plan_path).parent  # a run folder when the plan is one's plan.yaml
+        outcomes.append(
+            simulate_to_folder(
+                run_inputs, out / name, reuse=reuse, earlier=earlier, progress=callback
+            )
+        )
     return _finish(case, volume, names, outcomes, out)
 
 

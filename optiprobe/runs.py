@@ -4,11 +4,16 @@
 means the same thing whichever command wrote it: the solver outputs of
 :func:`optiprobe.outputs.write_simulation`, then ``plan.yaml`` and ``run.json`` (written last, so
 a folder whose ``run.json`` carries the inputs' digest holds a finished run of those inputs).
+
+A run is reused rather than simulated again only when its ``run.json`` records the same
+:func:`optiprobe.outputs.inputs_digest` (case, plan, solver physics, tissue table, probe
+catalogue) and the same optiprobe version; see ``docs/compare.md`` for what that leaves out.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,15 +103,70 @@ def load_inputs(
     return RunInputs(Path(case_path), case, volume, plan, tuple(warnings))
 
 
-def _reusable(folder: Path, digest: str) -> dict | None:
-    """``metrics.json`` of ``folder`` when its ``run.json`` records the same inputs digest."""
+SOLVER_FILES = (
+    "t_min.nii.gz",
+    "t_final.nii.gz",
+    "labels.nii.gz",
+    "labels.json",
+    "sensors.csv",
+    "metrics.json",
+)
+
+
+def _reusable(
+    folder: Path, digest: str, files: tuple[str, ...] = ("metrics.json",)
+) -> dict | None:
+    """``metrics.json`` of ``folder`` when its ``run.json`` records the same inputs digest and
+    optiprobe version (criteria and voxelisation code are not in the digest; a release may
+    change them) and every one of ``files`` is there; None otherwise."""
+    from optiprobe import __version__
+
     try:
         record = json.loads((folder / "run.json").read_text())
         if record.get("inputs_digest") != digest:
             return None
+        if record.get("optiprobe_version") != __version__:
+            return None
+        if not all((folder / name).is_file() for name in files):
+            return None
         return json.loads((folder / "metrics.json").read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return None
+
+
+def _copy_run(inputs: RunInputs, source: Path, out: Path, **record) -> None:
+    """Copy the solver outputs of the run folder ``source`` into ``out`` and write its run
+    record there (last, as a finished run), naming where the numbers were computed."""
+    from optiprobe.outputs import write_atomic, write_run_record
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run.json").unlink(missing_ok=True)
+    for name in SOLVER_FILES:
+        write_atomic(out / name, (source / name).read_bytes())
+    copied_from = os.path.relpath(source.resolve(), out.resolve())
+    header = f"# Plan simulated in {copied_from} (outputs copied here, not simulated again).\n"
+    write_run_record(
+        out,
+        inputs.case_path,
+        inputs.case,
+        inputs.plan,
+        header=header,
+        copied_from=copied_from,
+        **record,
+    )
+
+
+def _reused_metrics(inputs: RunInputs, digest: str, out: Path, earlier, record) -> dict | None:
+    """``metrics.json`` of a finished run of these inputs in ``out``, or in ``earlier`` (then
+    copied into ``out``); None when neither holds one."""
+    if (metrics := _reusable(out, digest)) is not None or earlier is None:
+        return metrics
+    earlier = Path(earlier)
+    if earlier.resolve() == out.resolve():
+        return None
+    if (metrics := _reusable(earlier, digest, SOLVER_FILES)) is not None:
+        _copy_run(inputs, earlier, out, **record)
+    return metrics
 
 
 def simulate_to_folder(
@@ -115,15 +175,18 @@ def simulate_to_folder(
     *,
     volumes: bool = True,
     reuse: bool = False,
+    earlier: Path | None = None,
     progress: Callable[[float, float], None] | None = None,
     **record,
 ) -> RunOutcome:
     """Simulate ``inputs.plan``, evaluate the case's criteria and write the run folder ``out``.
 
     With ``reuse``, a folder whose ``run.json`` has the same
-    :func:`~optiprobe.outputs.inputs_digest` (case, plan, solver physics) is returned as it is,
-    without simulating. ``volumes=False`` leaves out the NIfTI volumes. ``record`` adds fields
-    to ``run.json``.
+    :func:`~optiprobe.outputs.inputs_digest` (case, plan, solver physics) and optiprobe
+    version is returned as it is, without simulating; so is another run folder ``earlier``
+    (the folder of a plan file that ``simulate`` or ``plan`` wrote) holding every solver
+    output, after its outputs are copied into ``out``. ``volumes=False`` leaves out the NIfTI
+    volumes. ``record`` adds fields to ``run.json``.
     """
     from optiprobe.metrics import evaluate, plan_models_calibrated
     from optiprobe.outputs import inputs_digest, write_run_record, write_simulation
@@ -133,7 +196,8 @@ def simulate_to_folder(
     out = Path(out)
     case, plan = inputs.case, inputs.plan
     digest = inputs_digest(case, plan)
-    if reuse and (metrics := _reusable(out, digest)) is not None:
+    metrics = _reused_metrics(inputs, digest, out, earlier, record) if reuse else None
+    if metrics is not None:
         wall_s = time.perf_counter() - start
         return RunOutcome(out, plan, metrics, reused=True, warnings=inputs.warnings, wall_s=wall_s)
     (out / "run.json").unlink(missing_ok=True)  # the folder is incomplete until it is rewritten

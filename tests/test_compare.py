@@ -128,6 +128,88 @@ def test_compare_two_plans_then_reuse_them(gel, tmp_path, monkeypatch):
     assert (out / "centred" / "metrics.json").stat().st_mtime_ns == mtimes["centred"]
 
 
+def _count_simulations(monkeypatch) -> list:
+    import optiprobe.thermal.simulate as thermal
+
+    calls = []
+    real = thermal.simulate
+    monkeypatch.setattr(thermal, "simulate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def test_compare_reuses_simulate_folders_unless_plan_or_physics_changed(
+    gel, tmp_path, monkeypatch
+):
+    """Plan files of `simulate` run folders: their outputs are copied, not simulated again; a
+    plan edited by hand in its folder, or changed solver physics, is simulated."""
+    case, centred, offset = gel
+    for plan, folder in ((centred, "run_a"), (offset, "run_b")):
+        assert _invoke("simulate", case, plan, "-o", tmp_path / folder).exit_code == 1
+    a, b, out = tmp_path / "run_a", tmp_path / "run_b", tmp_path / "cmp"
+    calls = _count_simulations(monkeypatch)
+
+    first = _invoke("compare", case, a / "plan.yaml", b / "plan.yaml", "-o", out)
+    assert first.exit_code == 1, first.output
+    assert calls == []  # both plans were simulated by `simulate`: nothing to simulate again
+    assert "reused" in first.output and "simulated" not in first.output
+    for run, name in ((a, "centred"), (b, "offset")):
+        assert (out / name / "metrics.json").read_bytes() == (run / "metrics.json").read_bytes()
+        assert (out / name / "t_min.nii.gz").is_file()
+        record = json.loads((out / name / "run.json").read_text())
+        assert record["copied_from"] == f"../../{run.name}"
+    assert (out / "isotherms.png").is_file()
+
+    edited = (b / "plan.yaml").read_text().replace("- 5.0", "- 3.0")
+    assert edited != (b / "plan.yaml").read_text()
+    (b / "plan.yaml").write_text(edited)  # run_b/metrics.json no longer matches its plan
+    second = _invoke("compare", case, a / "plan.yaml", b / "plan.yaml", "-o", out)
+    assert second.exit_code == 1
+    assert len(calls) == 1  # only the edited plan
+    assert (out / "offset" / "metrics.json").read_bytes() != (b / "metrics.json").read_bytes()
+    assert "copied_from" not in json.loads((out / "offset" / "run.json").read_text())
+
+    import optiprobe.surrogate.fingerprint as fingerprint
+
+    real = fingerprint.fingerprint
+    monkeypatch.setattr(fingerprint, "fingerprint", lambda: real() | {"total": "other physics"})
+    third = _invoke("compare", case, a / "plan.yaml", b / "plan.yaml", "-o", out)
+    assert third.exit_code == 1
+    assert len(calls) == 3  # new solver physics: no earlier run counts, both simulated
+
+
+def test_compare_reuses_a_planned_folder(gel, tmp_path, monkeypatch):
+    """The plan.yaml of an `optiprobe plan` folder (planner replaced by a fixed plan, as in the
+    variants test) is compared without simulating it again."""
+    import optiprobe.planner.pipeline as pipeline
+    from optiprobe.case import Plan
+    from optiprobe.metrics import evaluate
+    from optiprobe.thermal.simulate import simulate
+
+    def fake_plan_case(case, volume, progress=None):
+        plan = Plan(
+            name="planned",
+            probes=[{"model": "cryo-2.4mm", "tip_mm": [2, 0, -22], "entry_mm": [2, 0, 38]}],
+        )
+        result = simulate(case, volume, plan)
+        evaluation = evaluate(case, volume, result, plan_name=plan.name)
+        return pipeline.PlanOutcome(plan, result, evaluation, candidates=1, rejected={})
+
+    monkeypatch.setattr(pipeline, "plan_case", fake_plan_case)
+    case, centred, _ = gel
+    assert _invoke("plan", case, "-o", tmp_path / "planned").exit_code == 1
+    calls = _count_simulations(monkeypatch)
+    result = _invoke(
+        "compare", case, tmp_path / "planned" / "plan.yaml", centred, "-o", tmp_path / "c"
+    )
+    assert result.exit_code == 1, result.output
+    assert len(calls) == 1  # only centred.yaml, which no run folder holds
+    data = json.loads((tmp_path / "c" / "comparison.json").read_text())
+    assert [(r["name"], r["reused"]) for r in data["runs"]] == [
+        ("planned", True),
+        ("centred", False),
+    ]
+
+
 def test_compare_bad_input_exits_2(gel, tmp_path):
     case, centred, _ = gel
     missing = _invoke("compare", case, centred, tmp_path / "nope.yaml", "-o", tmp_path / "o")
