@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from optiprobe.metrics.evaluate import Evaluation, Row
-from optiprobe.planner.pipeline import PlanOutcome, _infeasibility_report
+from optiprobe.planner.pipeline import PlanOutcome, _infeasibility_report, _trade_off
+from optiprobe.planner.select import Selection
 
 
 def _evaluation(coverage, margin, nerve):
@@ -33,6 +34,7 @@ def test_report_names_the_conflict_and_both_sides_in_solver_numbers():
     }
     (entry,) = report["conflicts"]
     assert entry["coverage_first_plan"] == {
+        "limits_set_aside": ["sciatic_nerve"],
         "structure_min_c": -6.2,
         "below_limit_by_c": 16.2,
         "tumour_coverage": 0.99,
@@ -41,6 +43,68 @@ def test_report_names_the_conflict_and_both_sides_in_solver_numbers():
     assert len(report["solver_checked_plans"]) == 2
     text = " ".join(report["summary"])
     assert "sciatic_nerve" in text and "16.2 °C below its limit" in text
+
+
+def _selection(uncovered: int) -> Selection:
+    return Selection((0,), "OPTIMAL", 0.0, 0.0, 0, uncovered, 0.1)
+
+
+def _conflict(name: str, gained: int, uncovered: int) -> dict:
+    return {
+        "structure": name,
+        "structures": [name],
+        "limit_c": 10.0,
+        "sample_points_gained": gained,
+        "_selection": _selection(uncovered),
+    }
+
+
+def test_coverage_first_plan_sets_every_conflicting_limit_aside_when_that_covers_more():
+    # With one limit set aside, the other still holds coverage back (the L4 case: dural sac
+    # and a nerve root); the trade-off is the joint selection when it leaves fewer uncovered.
+    conflicts = [_conflict("dural_sac", 30, 40), _conflict("nerve_root_left", 17, 50)]
+    asked = []
+
+    def solve(drop, coverage_c):
+        asked.append((drop, coverage_c))
+        return _selection(3)
+
+    trade = _trade_off(conflicts, solve, -20.0)
+    assert asked == [(("dural_sac", "nerve_root_left"), -20.0)]
+    assert trade["structures"] == ["dural_sac", "nerve_root_left"]
+    assert trade["structure"] == "dural_sac + nerve_root_left"
+    # a joint selection that covers no more keeps the most conflicting structure alone
+    assert _trade_off(conflicts, lambda drop, coverage_c: _selection(40), -20.0) is conflicts[0]
+    assert _trade_off(conflicts[:1], None, -20.0) is conflicts[0]
+    assert _trade_off([], None, -20.0) is None
+
+
+def test_each_conflict_reads_its_own_structure_in_the_joint_trade_off():
+    safe = _evaluation(0.5, -1.4, 21.0)
+    rows = (
+        *safe.rows[:2],
+        Row("dural_sac minimum temperature", -4.0, 10.0, 15.0, "°C"),
+        Row("nerve_root_left minimum temperature", 12.5, 10.0, 15.0, "°C"),
+    )
+    joint = Evaluation("case", "trade", rows, {}, True, True)
+    conflicts = [_conflict("dural_sac", 30, 40), _conflict("nerve_root_left", 17, 50)]
+    aside = {
+        "structure": "dural_sac + nerve_root_left",
+        "structures": ["dural_sac", "nerve_root_left"],
+    }
+    outcome = PlanOutcome(None, None, safe, 100, {}, conflicts=conflicts)
+    report = _infeasibility_report(None, outcome, [safe], [(aside, joint)])
+    sac, root = report["conflicts"]
+    assert sac["coverage_first_plan"]["structure_min_c"] == -4.0
+    assert sac["coverage_first_plan"]["below_limit_by_c"] == 14.0
+    assert root["coverage_first_plan"]["structure_min_c"] == 12.5
+    assert root["coverage_first_plan"]["below_limit_by_c"] == 0.0
+    assert sac["coverage_first_plan"]["limits_set_aside"] == ["dural_sac", "nerve_root_left"]
+    text = " ".join(report["summary"])
+    assert "without the dural_sac and nerve_root_left limits" in text
+    assert "14 °C below its limit" in text and "does not confirm" in text
+    (checked,) = [p for p in report["solver_checked_plans"] if "coverage-first" in p["plan"]]
+    assert checked["plan"] == "coverage-first without the dural_sac + nerve_root_left limits"
 
 
 def test_report_says_when_no_structure_explains_the_failure():

@@ -145,3 +145,47 @@ def test_greedy_start_when_cp_sat_finds_nothing_in_time(monkeypatch):
     np.fill_diagonal(distance, np.inf)
     assert np.all(distance >= 5.0) and np.all(distance.min(axis=1) <= 25.0)
     assert 0 <= selection.uncovered_tumour <= points
+
+
+def test_selection_is_reproducible_when_the_search_is_cut_short(monkeypatch):
+    # House rule 9: the same case gives the same plan. A search stopped before optimality by
+    # a wall-clock limit (the old setting, two workers) depends on machine load and thread
+    # timing; the deterministic work limit with one worker does not.
+    from optiprobe.planner import select as select_module
+
+    seen = []
+
+    class Recording(select_module.cp_model.CpSolver):
+        def solve(self, model, *args, **kwargs):
+            seen.append((self.parameters.num_workers, self.parameters.max_deterministic_time))
+            return super().solve(model, *args, **kwargs)
+
+    monkeypatch.setattr(select_module.cp_model, "CpSolver", Recording)
+    rng = np.random.default_rng(0)
+    n, points = 400, 150
+    tumour = rng.uniform(0, 6, (n, points))
+    centres = rng.uniform(0, 40, (n, 3))
+    structure = rng.uniform(0, 10, (n, 20))
+
+    def run():
+        return select(
+            tumour,
+            np.full(points, 14.0),
+            tumour,
+            np.full(points, 12.0),
+            structure,
+            np.full(20, 30.0),
+            overfreeze=np.linspace(1, 2, n),
+            minutes=np.full(n, 20.0),
+            centres_mm=centres,
+            min_fraction=0.9,
+            max_count=6,
+            min_spacing_mm=5.0,
+            max_spacing_mm=20.0,
+            work_limit=1.0,
+        )
+
+    first, second = run(), run()
+    assert first.status == "FEASIBLE"  # cut short: not proven optimal, the case that matters
+    assert (first.chosen, first.objective) == (second.chosen, second.objective)
+    assert seen == [(1, 1.0), (1, 1.0)]

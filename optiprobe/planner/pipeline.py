@@ -48,7 +48,7 @@ from optiprobe.planner.safety import (
     protection_advice,
     robustness,
 )
-from optiprobe.planner.select import Selection, probe_count_bound, select
+from optiprobe.planner.select import WORK_LIMIT, Selection, probe_count_bound, select
 
 __all__ = ["PlanOutcome", "plan_case"]
 
@@ -160,7 +160,7 @@ def plan_case(
     *,
     progress: Callable[[str], None] | None = None,
     max_rounds: int = 3,
-    time_limit_s: float = 20.0,
+    cp_sat_work_limit: float = WORK_LIMIT,
     verify_trade_off: bool = True,
     refine_plans: bool = True,
 ) -> PlanOutcome:
@@ -321,7 +321,7 @@ def plan_case(
             max_count=case.probes.max_count,
             min_spacing_mm=case.probes.min_spacing_mm,
             max_spacing_mm=case.probes.max_spacing_mm,
-            time_limit_s=time_limit_s,
+            work_limit=cp_sat_work_limit,
             min_count=min_count,
         )
 
@@ -571,10 +571,11 @@ def plan_case(
                     }
                 )
         outcome.conflicts.sort(key=lambda c: -c["sample_points_gained"])
-        if outcome.conflicts and (verify_trade_off or no_safe_plan):
+        conflict = _trade_off(outcome.conflicts, solve, coverage_spec.limit_isotherm_c)
+        if conflict is not None and (verify_trade_off or no_safe_plan):
             # The other side of the trade-off, checked by the solver: the plan that covers the
-            # tumour when the most conflicting structure's limit is set aside.
-            conflict = outcome.conflicts[0]
+            # tumour when every conflicting structure's limit is set aside (with one set aside,
+            # another conflicting limit would still hold coverage back).
             say(f"verifying the coverage-first plan without the {conflict['structure']} limit")
             plan = _plan_from(
                 case,
@@ -620,8 +621,8 @@ def plan_case(
                     f"coverage-first trade-off that sets the {conflict['structure']} limit "
                     "aside (see trade_off_plans and protection in planner.json)"
                 )
-        for conflict in outcome.conflicts:
-            conflict.pop("_selection", None)
+        for found in outcome.conflicts:
+            found.pop("_selection", None)
     if outcome.evaluation is not None:
         outcome.protection = protection_advice(case, volume, outcome.result)
         if any(
@@ -700,6 +701,34 @@ def _failing(evaluation) -> list[dict]:
     ]
 
 
+def _trade_off(conflicts: list[dict], solve, coverage_c: float) -> dict | None:
+    """What the coverage-first plan sets aside: the one conflicting structure, or every
+    conflicting structure together (their joint selection, when CP-SAT finds one that leaves
+    fewer points uncovered than the best single one; otherwise the most conflicting one)."""
+    if len(conflicts) < 2:
+        return conflicts[0] if conflicts else None
+    names = tuple(dict.fromkeys(n for c in conflicts for n in c["structures"]))
+    freed = solve(names, coverage_c=coverage_c)
+    best = conflicts[0]["_selection"]
+    if not freed.chosen or (
+        freed.uncovered_tumour + freed.uncovered_margin
+        >= best.uncovered_tumour + best.uncovered_margin
+    ):
+        return conflicts[0]
+    return {
+        "structure": " + ".join(names),
+        "structures": list(names),
+        "limit_c": min(c["limit_c"] for c in conflicts),
+        "_selection": freed,
+    }
+
+
+def _trade_for(conflict: dict, trade_evaluations) -> tuple | None:
+    """The trade-off (record, solver evaluation) that set ``conflict``'s structures aside."""
+    wanted = set(conflict["structures"])
+    return next((t for t in trade_evaluations if wanted <= set(t[0]["structures"])), None)
+
+
 def _row(evaluation, prefix: str):
     return next((r for r in evaluation.rows if r.criterion.startswith(prefix)), None)
 
@@ -724,7 +753,8 @@ def _infeasibility_report(
         for i, e in enumerate(rounds)
     ] + [
         {
-            "plan": f"coverage-first without the {c['structure']} limit",
+            "plan": f"coverage-first without the {c['structure']} limit"
+            + ("s" if len(c["structures"]) > 1 else ""),
             "limits_pass": e.passed,
             "failing": _failing(e),
         }
@@ -765,12 +795,14 @@ def _infeasibility_report(
             "conflicts_with": "tumour coverage and ice margin",
             "surrogate_sample_points_gained": conflict["sample_points_gained"],
         }
-        trade = next((e for c, e in trade_evaluations if c is conflict), None)
-        if trade is not None:
+        found = _trade_for(conflict, trade_evaluations)
+        if found is not None:
+            aside, trade = found
             rows = [_row(trade, name + " minimum") for name in conflict["structures"]]
             coldest = min((r for r in rows if r is not None), key=lambda r: r.value, default=None)
             cover = _row(trade, coverage_prefix)
             entry["coverage_first_plan"] = {
+                "limits_set_aside": list(aside["structures"]),
                 "structure_min_c": None if coldest is None else round(coldest.value, 2),
                 "below_limit_by_c": None
                 if coldest is None
@@ -793,7 +825,13 @@ def _infeasibility_report(
         first = entry.get("coverage_first_plan")
         if first and first["structure_min_c"] is not None:
             text += (
-                f" Solver: the coverage-first plan covers "
+                " Solver: the coverage-first plan"
+                + (
+                    f" (without the {' and '.join(first['limits_set_aside'])} limits)"
+                    if len(first["limits_set_aside"]) > 1
+                    else ""
+                )
+                + " covers "
                 f"{first['tumour_coverage']:.1%} and takes {conflict['structure']} to "
                 f"{first['structure_min_c']:g} °C"
                 + (
