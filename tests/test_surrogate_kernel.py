@@ -1,8 +1,7 @@
-"""The surrogate's per-probe kernel: its hand-written gradient and its table lookup (issue #5).
+"""The surrogate's per-probe kernel: its hand-written gradient (issue #5).
 
 The kernel's gradient (``jax.custom_vjp``) must be that of the plain formulation, which autodiff
-differentiates directly (:func:`probe_potential_reference`); the fast T(V) lookup must be
-``jnp.interp`` to the bit.
+differentiates directly (:func:`probe_potential_reference`).
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import numpy as np
 import pytest
 
 from optiprobe.surrogate import kernel
-from optiprobe.surrogate import medium as med
 from optiprobe.surrogate.model import load_surrogate
 
 NAMES = ("points", "tip", "unit", "weight", "media", "present")
@@ -134,22 +132,3 @@ def test_elementary_reciprocals_are_float32_accurate():
     exact = 1.0 / np.asarray(x, np.float64)
     np.testing.assert_allclose(kernel._reciprocal(x), exact, rtol=4e-7)
     np.testing.assert_allclose(kernel._rsqrt(x), np.sqrt(exact), rtol=4e-7)
-
-
-def test_inverse_table_is_jnp_interp_to_the_bit(surrogate):
-    """Values and derivatives, at random potentials, on the table's nodes and outside it."""
-    rng = np.random.default_rng(9)
-    for medium in range(len(surrogate.media)):
-        potentials = surrogate.table.potential_grid[medium][::-1]
-        temperatures = med._GRID_C[::-1]
-        table = kernel.InverseTable(potentials, temperatures)
-        xp, fp = jnp.asarray(potentials, jnp.float32), jnp.asarray(temperatures, jnp.float32)
-        v = np.concatenate(
-            [rng.uniform(-5.0, float(xp[-1]) + 5.0, 50_000), np.asarray(xp), np.asarray(xp) + 1e-3]
-        )
-        v = jnp.asarray(v, jnp.float32)
-        np.testing.assert_array_equal(jax.jit(table)(v), jnp.interp(v, xp, fp))
-        np.testing.assert_array_equal(
-            jax.jit(jax.vmap(jax.grad(table)))(v),
-            jax.vmap(jax.grad(lambda x, xp=xp, fp=fp: jnp.interp(x, xp, fp)))(v),
-        )

@@ -25,7 +25,8 @@ import numpy as np
 from optiprobe.errors import OptiprobeError
 from optiprobe.surrogate import medium as med
 from optiprobe.surrogate.fingerprint import fingerprint
-from optiprobe.surrogate.kernel import InverseTable, probe_potential
+from optiprobe.surrogate.kernel import probe_potential
+from optiprobe.surrogate.lookup import InverseTable
 
 __all__ = [
     "MediumField",
