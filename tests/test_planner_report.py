@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from optiprobe.metrics.evaluate import Evaluation, Row
-from optiprobe.planner.pipeline import PlanOutcome, _infeasibility_report, _trade_off
+from optiprobe.planner.conflicts import infeasibility_report, trade_off
+from optiprobe.planner.pipeline import PlanOutcome
 from optiprobe.planner.select import Selection
 
 
@@ -26,7 +27,7 @@ def test_report_names_the_conflict_and_both_sides_in_solver_numbers():
         "sample_points_gained": 90,
     }
     outcome = PlanOutcome(None, None, safe, 100, {}, conflicts=[conflict])
-    report = _infeasibility_report(None, outcome, [safe], [(conflict, trade)])
+    report = infeasibility_report(None, outcome, [safe], [(conflict, trade)])
     failing = {f["criterion"]: f["short_by"] for f in report["failing_in_written_plan"]}
     assert failing == {
         "tumour fraction colder than -20 °C": 0.33,
@@ -69,14 +70,14 @@ def test_coverage_first_plan_sets_every_conflicting_limit_aside_when_that_covers
         asked.append((drop, coverage_c))
         return _selection(3)
 
-    trade = _trade_off(conflicts, solve, -20.0)
+    trade = trade_off(conflicts, solve, -20.0)
     assert asked == [(("dural_sac", "nerve_root_left"), -20.0)]
     assert trade["structures"] == ["dural_sac", "nerve_root_left"]
     assert trade["structure"] == "dural_sac + nerve_root_left"
     # a joint selection that covers no more keeps the most conflicting structure alone
-    assert _trade_off(conflicts, lambda drop, coverage_c: _selection(40), -20.0) is conflicts[0]
-    assert _trade_off(conflicts[:1], None, -20.0) is conflicts[0]
-    assert _trade_off([], None, -20.0) is None
+    assert trade_off(conflicts, lambda drop, coverage_c: _selection(40), -20.0) is conflicts[0]
+    assert trade_off(conflicts[:1], None, -20.0) is conflicts[0]
+    assert trade_off([], None, -20.0) is None
 
 
 def test_each_conflict_reads_its_own_structure_in_the_joint_trade_off():
@@ -93,7 +94,7 @@ def test_each_conflict_reads_its_own_structure_in_the_joint_trade_off():
         "structures": ["dural_sac", "nerve_root_left"],
     }
     outcome = PlanOutcome(None, None, safe, 100, {}, conflicts=conflicts)
-    report = _infeasibility_report(None, outcome, [safe], [(aside, joint)])
+    report = infeasibility_report(None, outcome, [safe], [(aside, joint)])
     sac, root = report["conflicts"]
     assert sac["coverage_first_plan"]["structure_min_c"] == -4.0
     assert sac["coverage_first_plan"]["below_limit_by_c"] == 14.0
@@ -114,7 +115,7 @@ def test_report_says_when_no_structure_explains_the_failure():
         "short_surface_fraction": 0.064,
         "next_to": [{"name": "pelvic_muscle", "share": 0.77}],
     }
-    report = _infeasibility_report(None, outcome, [written], [])
+    report = infeasibility_report(None, outcome, [written], [])
     assert report["conflicts"] == []
     text = " ".join(report["summary"])
     assert "not a proven conflict" in text and "pelvic_muscle 77%" in text
@@ -129,7 +130,7 @@ def test_report_states_an_exact_margin_bound_instead_of_blaming_the_planner():
         "closest_mm": 2.0,
         "surface_fraction_within_limit": 0.001,
     }
-    report = _infeasibility_report(
+    report = infeasibility_report(
         None, outcome, [written], [], margin_bounds=[bound], margin_limit_mm=3.0
     )
     assert report["summary"][1].startswith("Conflict (exact, from the geometry)")
@@ -140,7 +141,7 @@ def test_report_states_an_exact_margin_bound_instead_of_blaming_the_planner():
 
 def test_report_when_no_plan_at_all():
     outcome = PlanOutcome(None, None, None, 100, {})
-    report = _infeasibility_report(None, outcome, [], [])
+    report = infeasibility_report(None, outcome, [], [])
     assert report["failing_in_written_plan"] == []
     assert report["summary"][0].startswith("No plan:")
 

@@ -1,0 +1,236 @@
+"""Verification and correction rounds: select, refine, simulate, correct, select again.
+
+Each round selects probes with CP-SAT on the sampled problem
+(:meth:`~optiprobe.planner.problem.SampledProblem.select`), refines them on the surrogate
+(:func:`~optiprobe.planner.refinement.refine_plan`) and verifies the plan with the full
+solver. Per structure, the surrogate's cold potential is then scaled by the solver's coldest
+value over the surrogate's prediction for the same plan (too warm near a structure: its
+options are held back there); if tumour coverage (or the ice margin) fails, the coverage
+(margin) target is made 5 °C colder, and when every structure limit held, the next selection
+must use one probe more. At most ``max_rounds`` rounds, stopping when a round is no better
+than an earlier one; :meth:`Rounds.best` is the best verified round (every limit, then
+structure limits, then coverage). Only solver numbers are reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from optiprobe.planner.problem import STRUCTURE_BUFFER_C
+from optiprobe.planner.refinement import refine_plan
+from optiprobe.planner.select import WORK_LIMIT
+
+__all__ = ["Rounds", "rank", "run_rounds", "verify_plan"]
+
+
+@dataclass
+class Rounds:
+    """What the rounds did: every verified plan, a record per round, messages, and the
+    per-structure correction they ended with (the conflict analysis selects with it)."""
+
+    scale: dict[str, float]
+    verified: list[tuple] = field(default_factory=list)  # (plan, result, evaluation, selection)
+    records: list[dict] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def best(self, case) -> int:
+        """Index of the best verified round (see :func:`rank`)."""
+        return max(range(len(self.verified)), key=lambda i: rank(case, self.verified[i][2]))
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """What the next selection asks for: coverage and margin isotherms (°C), probe count."""
+
+    coverage_c: float
+    margin_c: float
+    min_count: int = 1
+
+
+def run_rounds(
+    case,
+    volume,
+    problem,
+    access,
+    *,
+    say: Callable[[str], None],
+    max_rounds: int = 3,
+    work_limit: float = WORK_LIMIT,
+    refine_plans: bool = True,
+) -> Rounds:
+    """Up to ``max_rounds`` rounds of selection, refinement and solver verification, each
+    correcting the next (see the module docstring)."""
+    rounds = Rounds(scale={spec.structure: 1.0 for spec in problem.structures})
+    targets = _Targets(problem.coverage.limit_isotherm_c, problem.margin.isotherm_c)
+    for round_ in range(max_rounds):
+        say(f"round {round_ + 1}: selecting probes with CP-SAT")
+        selection = problem.select(
+            rounds.scale,
+            coverage_c=targets.coverage_c,
+            margin_c=targets.margin_c,
+            min_count=targets.min_count,
+            work_limit=work_limit,
+        )
+        record = _record(round_, selection, problem, rounds.scale, targets)
+        rounds.records.append(record)
+        if not selection.chosen:
+            rounds.messages.append(_no_selection(round_, selection, case, bool(rounds.verified)))
+            break
+        plan = problem.plan_from(selection.chosen)
+        if refine_plans:
+            say(f"round {round_ + 1}: refining {len(plan.probes)} probes by gradient (optax)")
+            t0 = time.perf_counter()
+            plan, record["refinement"] = refine_plan(
+                plan,
+                problem,
+                access,
+                rounds.scale,
+                coverage_c=targets.coverage_c,
+                margin_c=targets.margin_c,
+            )
+            record["refinement"]["seconds"] = round(time.perf_counter() - t0, 2)
+        say(f"round {round_ + 1}: verifying {len(plan.probes)} probes with the solver")
+        t0 = time.perf_counter()
+        result, evaluation = verify_plan(case, volume, plan)
+        record["solver_s"] = round(time.perf_counter() - t0, 2)
+        record["limits_pass"] = evaluation.passed
+        record["solver"] = {row.criterion: round(row.value, 3) for row in evaluation.rows}
+        record["probes"] = len(plan.probes)
+        rounds.verified.append((plan, result, evaluation, selection))
+        if evaluation.passed:
+            break
+        if _no_better(case, rounds.verified):
+            record["stopped"] = "no better than an earlier round"
+            break
+        changed = _correct_scale(problem, volume, rounds.scale, selection.chosen, result)
+        targets, retargeted = _retarget(case, volume, problem, targets, plan, result, evaluation)
+        if not (changed or retargeted):
+            break
+    return rounds
+
+
+def verify_plan(case, volume, plan):
+    """The solver's result and evaluation of ``plan``."""
+    from optiprobe.metrics import evaluate, plan_models_calibrated
+    from optiprobe.thermal.simulate import simulate
+
+    result = simulate(case, volume, plan)
+    evaluation = evaluate(
+        case,
+        volume,
+        result,
+        plan_name=plan.name,
+        models_calibrated=plan_models_calibrated(case, plan),
+    )
+    return result, evaluation
+
+
+def rank(case, evaluation) -> tuple:
+    """Order verified plans: every limit holding first, then every structure limit holding,
+    then the smallest total shortfall of the coverage and margin limits (relative)."""
+    protected = {p.structure for p in case.protected}
+    structures_hold = all(
+        row.passed for row in evaluation.rows if row.criterion.split(" ")[0] in protected
+    )
+    shortfall = sum(
+        max(row.limit - row.value, 0.0) / max(abs(row.limit), 1.0)
+        for row in evaluation.rows
+        if row.criterion.split(" ")[0] not in protected
+    )
+    return (evaluation.passed, structures_hold, -shortfall)
+
+
+def _record(round_: int, selection, problem, scale: dict, targets: _Targets) -> dict:
+    """The round's entry in ``planner.json``, before refinement and verification."""
+    margin = problem.roles["margin"]
+    return {
+        "round": round_ + 1,
+        "cp_sat_status": selection.status,
+        # None without a CP-SAT solution (NaN is not JSON).
+        "objective": selection.objective if np.isfinite(selection.objective) else None,
+        "bound": selection.bound if np.isfinite(selection.bound) else None,
+        "gap": None if selection.gap is None else round(selection.gap, 4),
+        "cp_sat_s": round(selection.wall_s, 2),
+        "buffers_c": dict(problem.buffers_c),
+        "structure_scale": {k: round(v, 3) for k, v in scale.items()},
+        "coverage_isotherm_c": targets.coverage_c,
+        "margin_isotherm_c": targets.margin_c,
+        "min_probes": targets.min_count,
+        "uncovered_margin_points": selection.uncovered_margin,
+        "margin_points": int(margin.stop - margin.start),
+    }
+
+
+def _no_selection(round_: int, selection, case, kept_earlier: bool) -> str:
+    return (
+        f"round {round_ + 1}: CP-SAT found no plan ({selection.status}): no set of at "
+        f"most {case.probes.max_count} probes keeps every structure "
+        f"{STRUCTURE_BUFFER_C:g} °C above its limit (per the corrected surrogate)"
+        + ("; the best earlier round is kept" if kept_earlier else "")
+    )
+
+
+def _no_better(case, verified: list[tuple]) -> bool:
+    """Whether the last round is no better than an earlier one while every structure limit
+    held; while a structure limit still fails in the solver, the correction is what changes
+    between rounds, and it gets every round allowed."""
+    last = rank(case, verified[-1][2])
+    return len(verified) > 1 and last[1] and last <= max(rank(case, v[2]) for v in verified[:-1])
+
+
+def _correct_scale(problem, volume, scale: dict, chosen, result) -> bool:
+    """Update ``scale`` in place from the solver's result; whether any factor changed.
+
+    Per structure, the factor is the solver's coldest value (as a potential) over the
+    surrogate's prediction for the same plan. Above 1 the surrogate was too warm near this
+    structure; the factor scales every option's contribution, so options far from the
+    structure (small contributions) stay usable while the ones that chilled it are held back.
+    """
+    from optiprobe.surrogate.medium import medium_of
+
+    surrogate, changed = problem.surrogate, False
+    chosen_sum = problem.potentials[list(chosen)].sum(axis=0)
+    for spec, sl in zip(problem.structures, problem.structure_slices, strict=True):
+        if sl.stop == sl.start:
+            continue
+        mask = volume.masks[spec.structure]
+        coldest = float(np.min(result.t_min_c[mask]))
+        where = np.unravel_index(
+            np.argmin(np.where(mask, result.t_min_c, np.inf)), volume.grid.shape
+        )
+        medium = surrogate.medium_index(medium_of(volume.tissue_names[volume.tissue_index[where]]))
+        solver_v = float(surrogate.table.potential(coldest, medium))
+        predicted_v = max(float(np.max(chosen_sum[sl])) * scale[spec.structure], 1.0)
+        factor = float(np.clip(solver_v / predicted_v, 0.5, 8.0))
+        if coldest < spec.min_temperature_c or abs(factor - 1.0) > 0.1:
+            new = float(np.clip(scale[spec.structure] * factor, 0.25, 25.0))
+            changed |= abs(new - scale[spec.structure]) > 1e-3
+            scale[spec.structure] = new
+    return changed
+
+
+def _retarget(case, volume, problem, targets: _Targets, plan, result, evaluation):
+    """The next round's targets, and whether they changed: a 5 °C colder coverage (margin)
+    isotherm when the solver's coverage (ice margin) fails; one probe more when every
+    structure limit held."""
+    coverage_c, margin_c, min_count = targets.coverage_c, targets.margin_c, targets.min_count
+    changed = False
+    tumour = volume.masks[case.tumor.name]
+    coverage = float(np.mean(result.t_min_c[tumour] <= problem.coverage.limit_isotherm_c))
+    if coverage < problem.coverage.min_fraction:
+        coverage_c -= 5.0
+        changed = True
+    protected = {spec.structure for spec in case.protected}
+    rows = {r.criterion.split(" ")[0]: r for r in evaluation.rows}
+    if any(not r.passed for r in evaluation.rows if r.criterion.startswith("ice margin")):
+        margin_c -= 5.0  # the 0 °C shell fell short: ask the surrogate for colder
+        changed = True
+    structures_hold = all(rows[name].passed for name in protected if name in rows)
+    if structures_hold and len(plan.probes) < case.probes.max_count:
+        min_count = len(plan.probes) + 1  # only tumour-side limits fail: add a probe
+        changed = True
+    return _Targets(coverage_c, margin_c, min_count), changed
