@@ -319,7 +319,9 @@ def _print_planner_findings(planner: dict) -> None:
         )
     for trade in planner.get("trade_off_plans", []):
         values = "; ".join(f"{escape(k)} {v:g}" for k, v in trade["solver"].items())
-        _out.print(f"trade-off without the {escape(trade['set_aside'])} limit (solver): {values}")
+        _out.print(
+            f"trade-off without the {escape(trade['set_aside'])} limit(s) (solver): {values}"
+        )
         if trade.get("covers_more_than_safe_plan") is False:
             _out.print(
                 "  [yellow]the solver does not confirm this conflict:[/] the trade-off plan "

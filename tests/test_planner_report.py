@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from optiprobe.metrics.evaluate import Evaluation, Row
-from optiprobe.planner.conflicts import infeasibility_report, trade_off
+from optiprobe.planner.conflicts import trade_off
+from optiprobe.planner.infeasibility import infeasibility_report
 from optiprobe.planner.pipeline import PlanOutcome
 from optiprobe.planner.select import Selection
 
@@ -80,10 +81,40 @@ def test_coverage_first_plan_sets_every_conflicting_limit_aside_when_that_covers
     assert trade_off([], None, -20.0) is None
 
 
+def test_coverage_first_plan_sets_every_limit_aside_when_others_still_hold_coverage_back():
+    # L4: with the conflicting dural sac and nerve root set aside together, the cauda equina
+    # and the other root still kept the surrogate from covering the tumour; the solver could
+    # not confirm a conflict with a trade-off plan that covered no more than the safe one.
+    conflicts = [_conflict("dural_sac", 30, 160), _conflict("nerve_root_left", 17, 170)]
+    names = ["cauda_equina", "dural_sac", "nerve_root_left", "nerve_root_right"]
+    uncovered = {2: 150, 4: 2}
+    asked = []
+
+    def solve(drop, coverage_c):
+        asked.append(drop)
+        return _selection(uncovered[len(drop)])
+
+    trade = trade_off(conflicts, solve, -20.0, names)
+    assert trade["structures"] == [
+        "dural_sac",
+        "nerve_root_left",
+        "cauda_equina",
+        "nerve_root_right",
+    ]
+    assert trade["_selection"].uncovered_tumour == 2
+    assert sorted(map(len, asked)) == [2, 4]  # each selection solved once
+    # when the conflicting ones suffice, the other limits stay
+    uncovered[2] = 2
+    assert trade_off(conflicts, solve, -20.0, names)["structures"] == [
+        "dural_sac",
+        "nerve_root_left",
+    ]
+
+
 def test_each_conflict_reads_its_own_structure_in_the_joint_trade_off():
     safe = _evaluation(0.5, -1.4, 21.0)
     rows = (
-        *safe.rows[:2],
+        *_evaluation(0.95, 3.2, 0.0).rows[:2],
         Row("dural_sac minimum temperature", -4.0, 10.0, 15.0, "°C"),
         Row("nerve_root_left minimum temperature", 12.5, 10.0, 15.0, "°C"),
     )
@@ -105,7 +136,13 @@ def test_each_conflict_reads_its_own_structure_in_the_joint_trade_off():
     assert "without the dural_sac and nerve_root_left limits" in text
     assert "14 °C below its limit" in text and "does not confirm" in text
     (checked,) = [p for p in report["solver_checked_plans"] if "coverage-first" in p["plan"]]
-    assert checked["plan"] == "coverage-first without the dural_sac + nerve_root_left limits"
+    assert checked["plan"] == "coverage-first without the dural_sac and nerve_root_left limits"
+    # a trade-off that covers no more than the plan written confirms nothing
+    poor = Evaluation("case", "trade", (*safe.rows[:2], *rows[2:]), {}, True, True)
+    report = infeasibility_report(None, outcome, [safe], [(aside, poor)])
+    text = " ".join(report["summary"])
+    assert "below its limit" not in text
+    assert text.count("covers no more than the plan written (50.0%)") == 2
 
 
 def test_report_says_when_no_structure_explains_the_failure():

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 
 from optiprobe.case import Plan
 from optiprobe.planner.candidates import access_of, generate_candidates
-from optiprobe.planner.conflicts import analyse_conflicts, infeasibility_report
+from optiprobe.planner.conflicts import analyse_conflicts
+from optiprobe.planner.infeasibility import infeasibility_report
 from optiprobe.planner.problem import build_problem
 from optiprobe.planner.refinement import spacing_problem
 from optiprobe.planner.rounds import run_rounds

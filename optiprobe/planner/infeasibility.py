@@ -1,0 +1,218 @@
+"""The infeasibility report: what a plan that fails its limits fails, and why, in solver numbers.
+
+Written to ``planner.json`` (and printed by the CLI, shown in the report) whenever no plan meets
+every limit in the solver: the criteria the written plan fails and by how much; per conflicting
+structure (:mod:`optiprobe.planner.conflicts`) both sides of the trade-off; every plan the
+solver simulated; exact margin bounds from warm held layers; and, when no structure explains
+the failure, that it is not a proven conflict.
+"""
+
+from __future__ import annotations
+
+__all__ = ["english_list", "infeasibility_report", "plural"]
+
+COVERAGE_PREFIX = "tumour fraction colder than"  # the coverage row of an Evaluation
+
+
+def infeasibility_report(
+    case, outcome, rounds, trade_evaluations, *, margin_bounds=(), margin_limit_mm=None
+) -> dict:
+    """The explicit report written when no plan meets every limit in the solver.
+
+    Every number in it is the solver's: the criteria the written plan fails and by how much;
+    for each structure whose limit blocks coverage in the surrogate, what the solver says on
+    both sides of that trade-off (the safe plan's coverage and margin, the coverage-first
+    plan's structure temperature); every solver-checked plan; and, when no structure explains
+    the failure, where the ice margin falls short. Protection advice and thermocouple
+    placement are in ``protection`` (and in each trade-off plan). ``margin_bounds``
+    (:func:`~optiprobe.planner.safety.held_regions_limiting_margin`) are exact conflicts of
+    the margin limit ``margin_limit_mm`` with warm held layers. ``rounds`` are the solver
+    evaluations of the verified rounds; ``case`` is not read.
+    """
+    checked = _checked_plans(rounds, trade_evaluations)
+    written = outcome.evaluation
+    failing = [] if written is None else _failing(written)
+    summary = [_headline(failing, len(checked), written_plan=written is not None)]
+    summary += [_margin_bound_sentence(b, margin_limit_mm) for b in margin_bounds]
+    conflicts = []
+    for conflict in outcome.conflicts:
+        entry = _conflict_entry(conflict, trade_evaluations, written, outcome.trade_off_written)
+        conflicts.append(entry)
+        summary.append(_conflict_sentence(conflict, entry))
+    if not outcome.conflicts and written is not None:
+        summary += _unexplained(outcome.margin_shortfall or {}, proven=bool(margin_bounds))
+    if outcome.protection:
+        names = sorted({item["structure"] for item in outcome.protection})
+        summary.append(
+            "Protection and thermocouple placement are suggested for "
+            + ", ".join(names)
+            + " (see protection)."
+        )
+    return {
+        "summary": summary,
+        "failing_in_written_plan": failing,
+        "conflicts": conflicts,
+        "solver_checked_plans": checked,
+        "margin_bounded_by_held_regions": list(margin_bounds),
+    }
+
+
+def _checked_plans(rounds, trade_evaluations) -> list[dict]:
+    """Every solver-checked plan, whether its limits pass and what fails."""
+    return [
+        {"plan": f"round {i + 1}", "limits_pass": e.passed, "failing": _failing(e)}
+        for i, e in enumerate(rounds)
+    ] + [
+        {
+            "plan": f"coverage-first without the {english_list(c['structures'])} limit"
+            + plural(c["structures"]),
+            "limits_pass": e.passed,
+            "failing": _failing(e),
+        }
+        for c, e in trade_evaluations
+    ]
+
+
+def _headline(failing: list[dict], n_checked: int, *, written_plan: bool) -> str:
+    if not written_plan:
+        return (
+            "No plan: no probe selection keeps every structure limit in the surrogate, and no "
+            "single structure (or all of them together) was found to block coverage."
+        )
+    what = "; ".join(
+        f"{f['criterion']} {f['value']:g} {f['unit']} (limit {f['limit']:g}, short by "
+        f"{f['short_by']:g})"
+        for f in failing
+    )
+    return (
+        f"No plan meets every limit in the solver ({n_checked} plan(s) simulated). "
+        f"The plan written fails: {what}."
+    )
+
+
+def _margin_bound_sentence(bound: dict, margin_limit_mm) -> str:
+    return (
+        f"Conflict (exact, from the geometry): the ice margin limit "
+        f"({margin_limit_mm:g} mm) with {bound['region']}, held at "
+        f"{bound['fluid_temperature_c']:g} °C {bound['closest_mm']:g} mm from the tumour "
+        f"surface: no plan's margin can exceed {bound['closest_mm']:g} mm "
+        f"({bound['surface_fraction_within_limit']:.1%} of the surface is closer than "
+        f"{margin_limit_mm:g} mm to it)."
+    )
+
+
+def _conflict_entry(conflict: dict, trade_evaluations, written, trade_off_written) -> dict:
+    """One conflict in solver numbers: the coverage-first plan that set it aside, and the
+    safe plan (when that is the plan written)."""
+    entry = {
+        "structure": conflict["structure"],
+        "limit_c": conflict["limit_c"],
+        "conflicts_with": "tumour coverage and ice margin",
+        "surrogate_sample_points_gained": conflict["sample_points_gained"],
+    }
+    found = _trade_for(conflict, trade_evaluations)
+    if found is not None:
+        aside, trade = found
+        rows = [_row(trade, name + " minimum") for name in conflict["structures"]]
+        coldest = min((r for r in rows if r is not None), key=lambda r: r.value, default=None)
+        cover = _row(trade, COVERAGE_PREFIX)
+        entry["coverage_first_plan"] = {
+            "limits_set_aside": list(aside["structures"]),
+            "structure_min_c": None if coldest is None else round(coldest.value, 2),
+            "below_limit_by_c": None
+            if coldest is None
+            else round(max(coldest.limit - coldest.value, 0.0), 2),
+            "tumour_coverage": None if cover is None else round(cover.value, 4),
+        }
+    if written is not None and not trade_off_written:
+        safe_cover, safe_margin = _row(written, COVERAGE_PREFIX), _row(written, "ice margin")
+        entry["safe_plan"] = {
+            "tumour_coverage": None if safe_cover is None else round(safe_cover.value, 4),
+            "coverage_limit": None if safe_cover is None else safe_cover.limit,
+            "ice_margin_mm": None if safe_margin is None else round(safe_margin.value, 2),
+            "ice_margin_limit_mm": None if safe_margin is None else safe_margin.limit,
+        }
+    return entry
+
+
+def _conflict_sentence(conflict: dict, entry: dict) -> str:
+    """The conflict as the surrogate found it, and what the solver says of its other side.
+
+    The solver confirms it only when the coverage-first plan covers more of the tumour than
+    the plan written and takes the structure below its limit."""
+    text = f"Conflict (surrogate): the {conflict['structure']} limit " + (
+        f"({conflict['limit_c']:g} °C) blocks tumour coverage and ice margin."
+    )
+    first = entry.get("coverage_first_plan")
+    if not first or first["structure_min_c"] is None:
+        return text
+    aside = first["limits_set_aside"]
+    text += (
+        " Solver: the coverage-first plan"
+        + (f" (without the {english_list(aside)} limits)" if len(aside) > 1 else "")
+        + f" covers {first['tumour_coverage']:.1%} and takes {conflict['structure']} to "
+        f"{first['structure_min_c']:g} °C"
+    )
+    safe = entry.get("safe_plan") or {}
+    covered = safe.get("tumour_coverage")
+    if covered is not None and first["tumour_coverage"] <= covered:
+        return text + (
+            f"; it covers no more than the plan written ({covered:.1%}), so the solver does "
+            "not confirm the conflict."
+        )
+    if first["below_limit_by_c"] > 0:
+        return text + f", {first['below_limit_by_c']:g} °C below its limit."
+    return text + " (the limit holds there: the solver does not confirm the conflict)."
+
+
+def _unexplained(short: dict, *, proven: bool) -> list[str]:
+    """Sentences when no structure explains the failure: not a proven conflict (unless a
+    held region bounds the margin), and what the short margin lies next to."""
+    sentences = []
+    if not proven:
+        sentences.append(
+            "No structure limit was found to block coverage in the surrogate: the failure "
+            "is the planner's (or the surrogate's) and not a proven conflict."
+        )
+    if short.get("next_to"):
+        beside = ", ".join(f"{n['name']} {n['share']:.0%}" for n in short["next_to"])
+        sentences.append(
+            f"The ice margin is short on {short['short_surface_fraction']:.1%} of the "
+            f"tumour surface; the shell it should reach there is {beside}."
+        )
+    return sentences
+
+
+def _failing(evaluation) -> list[dict]:
+    """The solver rows of ``evaluation`` whose limit fails, with how far they fall short."""
+    return [
+        {
+            "criterion": row.criterion,
+            "value": round(row.value, 3),
+            "limit": row.limit,
+            "unit": row.unit,
+            "short_by": round(row.limit - row.value, 3),
+        }
+        for row in evaluation.rows
+        if not row.passed
+    ]
+
+
+def _trade_for(conflict: dict, trade_evaluations) -> tuple | None:
+    """The trade-off (record, solver evaluation) that set ``conflict``'s structures aside."""
+    wanted = set(conflict["structures"])
+    return next((t for t in trade_evaluations if wanted <= set(t[0]["structures"])), None)
+
+
+def _row(evaluation, prefix: str):
+    return next((r for r in evaluation.rows if r.criterion.startswith(prefix)), None)
+
+
+def plural(names) -> str:
+    return "s" if len(names) > 1 else ""
+
+
+def english_list(names) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
