@@ -213,6 +213,57 @@ def test_a_warm_held_layer_inside_the_margin_bounds_every_plans_margin(write_cas
     assert held_regions_limiting_margin(case, volume, limit_mm=1.0, isotherm_c=0.0) == []
 
 
+def test_a_structure_inside_the_margin_cannot_keep_its_limit_with_the_margin(write_case):
+    """A nerve (limit 10 °C) 2 mm from the tumour: a plan that keeps the nerve at its limit
+    keeps it warmer than 0 °C, so its margin cannot reach 3 mm; a structure whose limit is
+    below the isotherm, or one farther away, bounds nothing."""
+    import numpy as np
+    from conftest import MINIMAL_CASE
+
+    from optiprobe.metrics.evaluate import ice_margins_mm
+    from optiprobe.planner.safety import structures_limiting_margin
+    from optiprobe.validation import load_and_voxelize
+
+    def case_with(limit_c):
+        text = (
+            MINIMAL_CASE.replace(
+                "    tissue: agar_gel\n",
+                "    tissue: agar_gel\n  structures:\n    - {name: nerve, tissue: nerve, shape: "
+                "{type: sphere, center_mm: [13, 0, 0], radius_mm: 3}}\n",
+            )
+            + f"protected:\n  - {{structure: nerve, min_temperature_c: {limit_c}}}\n"
+        )
+        return load_and_voxelize(write_case(text))
+
+    case, volume = case_with(10)
+    (bound,) = structures_limiting_margin(case, volume, limit_mm=3.0, isotherm_c=0.0)
+    assert bound["structure"] == "nerve" and bound["limit_c"] == 10
+    assert 0 < bound["closest_mm"] < 3.0 and 0 < bound["surface_fraction_within_limit"] < 1
+    # Frozen everywhere but the nerve, held at its limit: the margin is exactly the bound.
+    t_min = np.where(volume.masks["nerve"], 10.0, -100.0)
+    margins = ice_margins_mm(t_min, volume.masks[case.tumor.name], volume.grid.spacing_mm, 0.0)
+    assert margins.min() == bound["closest_mm"]
+    assert structures_limiting_margin(case, volume, limit_mm=1.0, isotherm_c=0.0) == []
+    case, volume = case_with(-5)  # a limit colder than the isotherm: the nerve may freeze
+    assert structures_limiting_margin(case, volume, limit_mm=3.0, isotherm_c=0.0) == []
+    # The report states it as an exact conflict, not as the planner's failure.
+    written = _evaluation(0.99, 1.0, 32.5)
+    report = infeasibility_report(
+        None,
+        PlanOutcome(None, None, written, 100, {}),
+        [written],
+        [],
+        structure_bounds=[bound],
+        margin_limit_mm=3.0,
+    )
+    text = " ".join(report["summary"])
+    assert (
+        "Conflict (exact, from the geometry): the ice margin limit (3 mm) with the nerve" in text
+    )
+    assert "not a proven conflict" not in text
+    assert report["margin_bounded_by_structure_limits"] == [bound]
+
+
 def test_spacing_problem_uses_active_zone_centres_like_cp_sat():
     from optiprobe.case import Plan
     from optiprobe.planner.pipeline import spacing_problem

@@ -3,7 +3,8 @@
 Written to ``planner.json`` (and printed by the CLI, shown in the report) whenever no plan meets
 every limit in the solver: the criteria the written plan fails and by how much; per conflicting
 structure (:mod:`optiprobe.planner.conflicts`) both sides of the trade-off; every plan the
-solver simulated; exact margin bounds from warm held layers; and, when no structure explains
+solver simulated; exact margin bounds from warm held layers and from structures whose limit
+is warmer than the margin isotherm; and, when no structure explains
 the failure, that it is not a proven conflict.
 """
 
@@ -15,7 +16,14 @@ COVERAGE_PREFIX = "tumour fraction colder than"  # the coverage row of an Evalua
 
 
 def infeasibility_report(
-    case, outcome, rounds, trade_evaluations, *, margin_bounds=(), margin_limit_mm=None
+    case,
+    outcome,
+    rounds,
+    trade_evaluations,
+    *,
+    margin_bounds=(),
+    structure_bounds=(),
+    margin_limit_mm=None,
 ) -> dict:
     """The explicit report written when no plan meets every limit in the solver.
 
@@ -26,7 +34,9 @@ def infeasibility_report(
     the failure, where the ice margin falls short. Protection advice and thermocouple
     placement are in ``protection`` (and in each trade-off plan). ``margin_bounds``
     (:func:`~optiprobe.planner.safety.held_regions_limiting_margin`) are exact conflicts of
-    the margin limit ``margin_limit_mm`` with warm held layers. ``rounds`` are the solver
+    the margin limit ``margin_limit_mm`` with warm held layers, ``structure_bounds``
+    (:func:`~optiprobe.planner.safety.structures_limiting_margin`) those with structures whose
+    limit is warmer than the margin isotherm. ``rounds`` are the solver
     evaluations of the verified rounds; ``case`` is not read.
     """
     checked = _checked_plans(rounds, trade_evaluations)
@@ -34,13 +44,16 @@ def infeasibility_report(
     failing = [] if written is None else _failing(written)
     summary = [_headline(failing, len(checked), written_plan=written is not None)]
     summary += [_margin_bound_sentence(b, margin_limit_mm) for b in margin_bounds]
+    summary += [_structure_bound_sentence(b, margin_limit_mm) for b in structure_bounds]
     conflicts = []
     for conflict in outcome.conflicts:
         entry = _conflict_entry(conflict, trade_evaluations, written, outcome.trade_off_written)
         conflicts.append(entry)
         summary.append(_conflict_sentence(conflict, entry))
     if not outcome.conflicts and written is not None:
-        summary += _unexplained(outcome.margin_shortfall or {}, proven=bool(margin_bounds))
+        summary += _unexplained(
+            outcome.margin_shortfall or {}, proven=bool(margin_bounds or structure_bounds)
+        )
     if outcome.protection:
         names = sorted({item["structure"] for item in outcome.protection})
         summary.append(
@@ -54,6 +67,7 @@ def infeasibility_report(
         "conflicts": conflicts,
         "solver_checked_plans": checked,
         "margin_bounded_by_held_regions": list(margin_bounds),
+        "margin_bounded_by_structure_limits": list(structure_bounds),
     }
 
 
@@ -98,6 +112,18 @@ def _margin_bound_sentence(bound: dict, margin_limit_mm) -> str:
         f"surface: no plan's margin can exceed {bound['closest_mm']:g} mm "
         f"({bound['surface_fraction_within_limit']:.1%} of the surface is closer than "
         f"{margin_limit_mm:g} mm to it)."
+    )
+
+
+def _structure_bound_sentence(bound: dict, margin_limit_mm) -> str:
+    name, limit = bound["structure"], bound["limit_c"]
+    return (
+        f"Conflict (exact, from the geometry): the ice margin limit ({margin_limit_mm:g} mm) "
+        f"with the {name} limit ({limit:g} °C). {name} lies {bound['closest_mm']:g} mm from "
+        f"the tumour surface; while it stays at or above {limit:g} °C it is warmer than the "
+        f"margin isotherm, so no plan that keeps its limit has a margin beyond "
+        f"{bound['closest_mm']:g} mm ({bound['surface_fraction_within_limit']:.1%} of the "
+        f"surface is closer than {margin_limit_mm:g} mm to it)."
     )
 
 

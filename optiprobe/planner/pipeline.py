@@ -43,6 +43,7 @@ from optiprobe.planner.safety import (
     margin_shortfall,
     protection_advice,
     robustness,
+    structures_limiting_margin,
 )
 from optiprobe.planner.select import WORK_LIMIT
 
@@ -192,7 +193,8 @@ def _analyse(
 
 
 def _explain(outcome: PlanOutcome, case, volume, problem, verified, trade_evaluations) -> dict:
-    """The infeasibility report, with the exact margin bounds of warm held regions."""
+    """The infeasibility report, with the exact margin bounds of warm held regions and of
+    structures near the tumour."""
     margin = problem.margin
     return infeasibility_report(
         case,
@@ -200,6 +202,9 @@ def _explain(outcome: PlanOutcome, case, volume, problem, verified, trade_evalua
         verified,
         trade_evaluations,
         margin_bounds=held_regions_limiting_margin(
+            case, volume, limit_mm=margin.limit_mm, isotherm_c=margin.isotherm_c
+        ),
+        structure_bounds=structures_limiting_margin(
             case, volume, limit_mm=margin.limit_mm, isotherm_c=margin.isotherm_c
         ),
         margin_limit_mm=margin.limit_mm,

@@ -259,26 +259,52 @@ def held_regions_limiting_margin(case, volume, *, limit_mm: float, isotherm_c: f
     way. Returns, per such region, that distance at the closest surface voxel and the share of
     the tumour surface closer to it than ``limit_mm``.
     """
-    spacing = np.asarray(volume.grid.spacing_mm)
-    tumour = volume.masks[case.tumor.name]
-    surface = tumour & ~ndimage.binary_erosion(tumour)
     found = []
     for region in case.protection:
         held = getattr(region, "held_at_temperature", False)
         if not held or region.fluid_temperature_c <= isotherm_c:
             continue
-        mask = volume.masks.get(region.name)
-        if mask is None or not mask.any():
-            continue
-        distance = ndimage.distance_transform_edt(~mask, sampling=spacing)[surface]
-        if distance.min() >= limit_mm:
-            continue
-        found.append(
-            {
-                "region": region.name,
-                "fluid_temperature_c": region.fluid_temperature_c,
-                "closest_mm": round(float(distance.min()), 2),
-                "surface_fraction_within_limit": round(float(np.mean(distance < limit_mm)), 3),
-            }
-        )
+        bound = _closest(case, volume, region.name, limit_mm)
+        if bound is not None:
+            found.append(
+                {"region": region.name, "fluid_temperature_c": region.fluid_temperature_c} | bound
+            )
     return found
+
+
+def structures_limiting_margin(case, volume, *, limit_mm: float, isotherm_c: float) -> list:
+    """Protected structures whose limit is warmer than the margin isotherm and that lie within
+    ``limit_mm`` of the tumour: the margin limit and the structure's limit cannot both hold.
+
+    A structure that keeps its limit (say 10 °C) is warmer than the isotherm (0 °C) everywhere,
+    so, as for a held region (:func:`held_regions_limiting_margin`), no plan that keeps it
+    there has a margin beyond the structure's distance from the tumour surface. Returns, per
+    such structure, its limit, that distance and the share of the surface closer than
+    ``limit_mm``.
+    """
+    found = []
+    for spec in case.protected:
+        if spec.min_temperature_c <= isotherm_c:
+            continue
+        bound = _closest(case, volume, spec.structure, limit_mm)
+        if bound is not None:
+            found.append({"structure": spec.structure, "limit_c": spec.min_temperature_c} | bound)
+    return found
+
+
+def _closest(case, volume, name: str, limit_mm: float) -> dict | None:
+    """Distance (mm, voxel centres, as the margin metric measures) from the tumour surface to
+    the region ``name`` where it is below ``limit_mm``; None otherwise."""
+    mask = volume.masks.get(name)
+    if mask is None or not mask.any():
+        return None
+    spacing = np.asarray(volume.grid.spacing_mm)
+    tumour = volume.masks[case.tumor.name]
+    surface = tumour & ~ndimage.binary_erosion(tumour)
+    distance = ndimage.distance_transform_edt(~mask, sampling=spacing)[surface]
+    if distance.min() >= limit_mm:
+        return None
+    return {
+        "closest_mm": round(float(distance.min()), 2),
+        "surface_fraction_within_limit": round(float(np.mean(distance < limit_mm)), 3),
+    }
