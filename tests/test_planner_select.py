@@ -105,6 +105,14 @@ def test_max_spacing_gives_every_probe_a_near_neighbour():
     assert limited.uncovered_tumour > 0  # the shortfall is reported, not hidden
 
 
+def _random_problem(n, points, *, structures, extent_mm):
+    """Random potentials (options × tumour points, options × structure points) and centres."""
+    rng = np.random.default_rng(0)
+    tumour = rng.uniform(0, 6, (n, points))
+    centres = rng.uniform(0, extent_mm, (n, 3))
+    return tumour, centres, rng.uniform(0, 10, (n, structures))
+
+
 def test_greedy_start_when_cp_sat_finds_nothing_in_time(monkeypatch):
     # CP-SAT stopped before finding any solution (as on the femur case, where presolve used the
     # whole time limit): the greedy start, which keeps the structure rows and both spacing
@@ -117,11 +125,8 @@ def test_greedy_start_when_cp_sat_finds_nothing_in_time(monkeypatch):
             return select_module.cp_model.UNKNOWN
 
     monkeypatch.setattr(select_module.cp_model, "CpSolver", NothingInTime)
-    rng = np.random.default_rng(0)
     n, points = 60, 40
-    tumour = rng.uniform(0, 6, (n, points))
-    centres = rng.uniform(0, 60, (n, 3))
-    structure = rng.uniform(0, 10, (n, 5))
+    tumour, centres, structure = _random_problem(n, points, structures=5, extent_mm=60)
     selection = select(
         tumour,
         np.full(points, 9.0),
@@ -161,11 +166,8 @@ def test_selection_is_reproducible_when_the_search_is_cut_short(monkeypatch):
             return super().solve(model, *args, **kwargs)
 
     monkeypatch.setattr(select_module.cp_model, "CpSolver", Recording)
-    rng = np.random.default_rng(0)
     n, points = 400, 150
-    tumour = rng.uniform(0, 6, (n, points))
-    centres = rng.uniform(0, 40, (n, 3))
-    structure = rng.uniform(0, 10, (n, 20))
+    tumour, centres, structure = _random_problem(n, points, structures=20, extent_mm=40)
 
     def run():
         return select(
