@@ -41,7 +41,8 @@ def test_report_names_the_conflict_and_both_sides_in_solver_numbers():
         "below_limit_by_c": 16.2,
         "tumour_coverage": 0.99,
     }
-    assert entry["safe_plan"]["tumour_coverage"] == 0.62
+    assert entry["plan_written"]["tumour_coverage"] == 0.62
+    assert entry["plan_written"]["keeps_structure_limit"] is True
     assert len(report["solver_checked_plans"]) == 2
     text = " ".join(report["summary"])
     assert "sciatic_nerve" in text and "16.2 °C below its limit" in text
@@ -143,6 +144,27 @@ def test_each_conflict_reads_its_own_structure_in_the_joint_trade_off():
     text = " ".join(report["summary"])
     assert "below its limit" not in text
     assert text.count("covers no more than the plan written (50.0%)") == 2
+
+
+def test_no_confirmation_when_the_plan_written_breaks_the_same_limit():
+    # The femur case: every round broke the nerve limit in the solver, so no simulated plan
+    # shows what keeping it costs; the coverage-first plan alone confirms nothing.
+    written = _evaluation(1.0, 6.4, -4.9)
+    trade = _evaluation(1.0, 8.0, 2.9)
+    conflict = {
+        "structure": "sciatic_nerve",
+        "structures": ["sciatic_nerve"],
+        "limit_c": 10.0,
+        "sample_points_gained": 12,
+    }
+    outcome = PlanOutcome(None, None, written, 100, {}, conflicts=[conflict])
+    report = infeasibility_report(None, outcome, [written], [(conflict, trade)])
+    (entry,) = report["conflicts"]
+    assert entry["plan_written"]["keeps_structure_limit"] is False
+    assert entry["plan_written"]["structure_min_c"] == -4.9
+    text = " ".join(report["summary"])
+    assert "the plan written breaks that limit too (-4.9 °C)" in text
+    assert "neither confirmed nor ruled out" in text and "below its limit" not in text
 
 
 def test_report_says_when_no_structure_explains_the_failure():

@@ -128,8 +128,8 @@ def _structure_bound_sentence(bound: dict, margin_limit_mm) -> str:
 
 
 def _conflict_entry(conflict: dict, trade_evaluations, written, trade_off_written) -> dict:
-    """One conflict in solver numbers: the coverage-first plan that set it aside, and the
-    safe plan (when that is the plan written)."""
+    """One conflict in solver numbers: the coverage-first plan that set it aside, and the plan
+    written (when that is not the trade-off itself)."""
     entry = {
         "structure": conflict["structure"],
         "limit_c": conflict["limit_c"],
@@ -139,8 +139,7 @@ def _conflict_entry(conflict: dict, trade_evaluations, written, trade_off_writte
     found = _trade_for(conflict, trade_evaluations)
     if found is not None:
         aside, trade = found
-        rows = [_row(trade, name + " minimum") for name in conflict["structures"]]
-        coldest = min((r for r in rows if r is not None), key=lambda r: r.value, default=None)
+        coldest = _coldest(trade, conflict["structures"])
         cover = _row(trade, COVERAGE_PREFIX)
         entry["coverage_first_plan"] = {
             "limits_set_aside": list(aside["structures"]),
@@ -151,21 +150,31 @@ def _conflict_entry(conflict: dict, trade_evaluations, written, trade_off_writte
             "tumour_coverage": None if cover is None else round(cover.value, 4),
         }
     if written is not None and not trade_off_written:
-        safe_cover, safe_margin = _row(written, COVERAGE_PREFIX), _row(written, "ice margin")
-        entry["safe_plan"] = {
-            "tumour_coverage": None if safe_cover is None else round(safe_cover.value, 4),
-            "coverage_limit": None if safe_cover is None else safe_cover.limit,
-            "ice_margin_mm": None if safe_margin is None else round(safe_margin.value, 2),
-            "ice_margin_limit_mm": None if safe_margin is None else safe_margin.limit,
+        cover, margin = _row(written, COVERAGE_PREFIX), _row(written, "ice margin")
+        coldest = _coldest(written, conflict["structures"])
+        entry["plan_written"] = {
+            "tumour_coverage": None if cover is None else round(cover.value, 4),
+            "coverage_limit": None if cover is None else cover.limit,
+            "ice_margin_mm": None if margin is None else round(margin.value, 2),
+            "ice_margin_limit_mm": None if margin is None else margin.limit,
+            "structure_min_c": None if coldest is None else round(coldest.value, 2),
+            "keeps_structure_limit": None if coldest is None else bool(coldest.passed),
         }
     return entry
+
+
+def _coldest(evaluation, structures):
+    """The coldest of the structures' minimum-temperature rows of ``evaluation``, or None."""
+    rows = [_row(evaluation, name + " minimum") for name in structures]
+    return min((r for r in rows if r is not None), key=lambda r: r.value, default=None)
 
 
 def _conflict_sentence(conflict: dict, entry: dict) -> str:
     """The conflict as the surrogate found it, and what the solver says of its other side.
 
-    The solver confirms it only when the coverage-first plan covers more of the tumour than
-    the plan written and takes the structure below its limit."""
+    The solver confirms it only when the plan written keeps the structure's limit, and the
+    coverage-first plan covers more of the tumour than the plan written and takes the
+    structure below its limit."""
     text = f"Conflict (surrogate): the {conflict['structure']} limit " + (
         f"({conflict['limit_c']:g} °C) blocks tumour coverage and ice margin."
     )
@@ -179,8 +188,13 @@ def _conflict_sentence(conflict: dict, entry: dict) -> str:
         + f" covers {first['tumour_coverage']:.1%} and takes {conflict['structure']} to "
         f"{first['structure_min_c']:g} °C"
     )
-    safe = entry.get("safe_plan") or {}
-    covered = safe.get("tumour_coverage")
+    written = entry.get("plan_written") or {}
+    if written.get("keeps_structure_limit") is False:
+        return text + (
+            f"; the plan written breaks that limit too ({written['structure_min_c']:g} °C), "
+            "so no simulated plan keeps it: the conflict is neither confirmed nor ruled out."
+        )
+    covered = written.get("tumour_coverage")
     if covered is not None and first["tumour_coverage"] <= covered:
         return text + (
             f"; it covers no more than the plan written ({covered:.1%}), so the solver does "

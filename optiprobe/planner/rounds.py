@@ -106,7 +106,7 @@ def run_rounds(
         if _no_better(case, rounds.verified):
             record["stopped"] = "no better than an earlier round"
             break
-        changed = _correct_scale(problem, volume, rounds.scale, selection.chosen, result)
+        changed = _correct_scale(problem, volume, rounds.scale, plan, result)
         targets, retargeted = _retarget(case, volume, problem, targets, plan, result, evaluation)
         if not (changed or retargeted):
             break
@@ -182,18 +182,22 @@ def _no_better(case, verified: list[tuple]) -> bool:
     return len(verified) > 1 and last[1] and last <= max(rank(case, v[2]) for v in verified[:-1])
 
 
-def _correct_scale(problem, volume, scale: dict, chosen, result) -> bool:
-    """Update ``scale`` in place from the solver's result; whether any factor changed.
+def _correct_scale(problem, volume, scale: dict, plan, result) -> bool:
+    """Update ``scale`` in place from the solver's result for ``plan``; whether any factor
+    changed.
 
     Per structure, the factor is the solver's coldest value (as a potential) over the
-    surrogate's prediction for the same plan. Above 1 the surrogate was too warm near this
-    structure; the factor scales every option's contribution, so options far from the
-    structure (small contributions) stay usable while the ones that chilled it are held back.
+    surrogate's prediction for the same plan: the plan the solver simulated, after refinement
+    (the selection's own potentials would describe the probes before refinement moved them).
+    Above 1 the surrogate was too warm near this structure; the factor scales every option's
+    contribution, so options far from the structure (small contributions) stay usable while
+    the ones that chilled it are held back.
     """
     from optiprobe.surrogate.medium import medium_of
+    from optiprobe.surrogate.model import probe_set
 
     surrogate, changed = problem.surrogate, False
-    chosen_sum = problem.potentials[list(chosen)].sum(axis=0)
+    chosen_sum = np.asarray(problem.score(probe_set(plan, problem.case, surrogate)))
     for spec, sl in zip(problem.structures, problem.structure_slices, strict=True):
         if sl.stop == sl.start:
             continue
