@@ -267,8 +267,9 @@ def plan(
     Writes plan.yaml, the solver outputs (t_min.nii.gz, sensors.csv, metrics.json, ...) and
     planner.json (candidates, CP-SAT rounds, conflicts, trade-off plan, protection advice,
     robustness) to --output. Exit 0 when every limit holds in the solver, 1 when none of the
-    plans tried meets them: then the best safe plan (or, when no plan keeps the structure
-    limits, the coverage-first trade-off) is written with the conflicts.
+    plans tried meets them: then the best plan found that keeps the structure limits in the
+    surrogate (or, when none does, the coverage-first trade-off) is written with the
+    infeasibility report.
     """
     from optiprobe.runs import plan_to_folder
 
