@@ -13,7 +13,7 @@ Writes ``results/planner/scenarios.json`` and ``results/planner/scenarios.md`` (
 quoted in ``docs/planner.md``); the planner's plan of each scenario goes to
 ``results/planner/<scenario>/plan.yaml`` with its ``planner.json``.
 
-    uv run python benchmarks/planner_scenarios.py              # every scenario, ~30 min
+    uv run python benchmarks/planner_scenarios.py              # every scenario, ~20 min
     uv run python benchmarks/planner_scenarios.py rib_lytic_intercostal
     uv run python benchmarks/planner_scenarios.py --table   # rebuild the table only
 """
