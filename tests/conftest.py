@@ -38,6 +38,19 @@ MINIMAL_CASE = textwrap.dedent(
 )
 
 
+def with_nerve(*, centre_x_mm: float = 14.0, limit_c: float = 5.0) -> str:
+    """The minimal case with a protected nerve (a 3 mm sphere on the x axis beside the
+    tumour) and its temperature limit."""
+    return (
+        MINIMAL_CASE.replace(
+            "    tissue: agar_gel\n",
+            "    tissue: agar_gel\n  structures:\n    - {name: nerve, tissue: nerve, shape: "
+            f"{{type: sphere, center_mm: [{centre_x_mm:g}, 0, 0], radius_mm: 3}}}}\n",
+        )
+        + f"protected:\n  - {{structure: nerve, min_temperature_c: {limit_c:g}}}\n"
+    )
+
+
 @pytest.fixture
 def write_case(tmp_path: Path):
     """Write YAML text (default: the minimal case) to ``tmp_path/case.yaml``; return the path."""

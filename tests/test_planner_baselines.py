@@ -15,7 +15,7 @@ from optiprobe.planner.candidates import _entry
 from optiprobe.planner.safety import protection_advice, robustness
 from optiprobe.planner.select import _greedy, select
 from optiprobe.surrogate.model import load_surrogate
-from tests.conftest import MINIMAL_CASE
+from tests.conftest import MINIMAL_CASE, with_nerve
 
 BIG = (
     MINIMAL_CASE.replace("radius_mm: 8", "radius_mm: 16")
@@ -137,14 +137,7 @@ def _fake_result(volume, structure, coldest):
 
 
 def test_protection_advice_times_and_thermocouple(tmp_path_factory):
-    text = (
-        MINIMAL_CASE.replace(
-            "    tissue: agar_gel\n",
-            "    tissue: agar_gel\n  structures:\n    - {name: nerve, tissue: nerve, shape: "
-            "{type: sphere, center_mm: [14, 0, 0], radius_mm: 3}}\n",
-        )
-        + "protected:\n  - {structure: nerve, min_temperature_c: 5}\n"
-    )
+    text = with_nerve()
     case, volume = _case(tmp_path_factory, text)
     result, where = _fake_result(volume, "nerve", -3.0)
     (advice,) = protection_advice(case, volume, result)

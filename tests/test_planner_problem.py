@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import MINIMAL_CASE
+from conftest import with_nerve
 
 
 def test_a_plans_score_is_the_sum_of_its_options_potentials(write_case):
@@ -16,14 +16,7 @@ def test_a_plans_score_is_the_sum_of_its_options_potentials(write_case):
     from optiprobe.surrogate.model import load_surrogate, probe_set
     from optiprobe.validation import load_and_voxelize
 
-    text = (
-        MINIMAL_CASE.replace(
-            "    tissue: agar_gel\n",
-            "    tissue: agar_gel\n  structures:\n    - {name: nerve, tissue: nerve, shape: "
-            "{type: sphere, center_mm: [14, 0, 0], radius_mm: 3}}\n",
-        )
-        + "protected:\n  - {structure: nerve, min_temperature_c: 5}\n"
-    )
+    text = with_nerve()
     case, volume = load_and_voxelize(write_case(text))
     surrogate = load_surrogate()
     candidates = generate_candidates(case, volume, access=access_of(case, volume))

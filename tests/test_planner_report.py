@@ -240,22 +240,14 @@ def test_a_structure_inside_the_margin_cannot_keep_its_limit_with_the_margin(wri
     keeps it warmer than 0 °C, so its margin cannot reach 3 mm; a structure whose limit is
     below the isotherm, or one farther away, bounds nothing."""
     import numpy as np
-    from conftest import MINIMAL_CASE
+    from conftest import with_nerve
 
     from optiprobe.metrics.evaluate import ice_margins_mm
     from optiprobe.planner.safety import structures_limiting_margin
     from optiprobe.validation import load_and_voxelize
 
     def case_with(limit_c):
-        text = (
-            MINIMAL_CASE.replace(
-                "    tissue: agar_gel\n",
-                "    tissue: agar_gel\n  structures:\n    - {name: nerve, tissue: nerve, shape: "
-                "{type: sphere, center_mm: [13, 0, 0], radius_mm: 3}}\n",
-            )
-            + f"protected:\n  - {{structure: nerve, min_temperature_c: {limit_c}}}\n"
-        )
-        return load_and_voxelize(write_case(text))
+        return load_and_voxelize(write_case(with_nerve(centre_x_mm=13, limit_c=limit_c)))
 
     case, volume = case_with(10)
     (bound,) = structures_limiting_margin(case, volume, limit_mm=3.0, isotherm_c=0.0)
