@@ -323,11 +323,10 @@ def _print_planner_findings(planner: dict) -> None:
         _out.print(
             f"trade-off without the {escape(trade['set_aside'])} limit(s) (solver): {values}"
         )
-        if trade.get("covers_more_than_safe_plan") is False:
+        if trade.get("covers_more_than_plan_written") is False:
             _out.print(
-                "  [yellow]the solver does not confirm this conflict:[/] the trade-off plan "
-                "covers no more of the tumour than the plan above (the surrogate's coverage "
-                "error; docs/planner.md)"
+                "  [yellow]the trade-off plan covers no more of the tumour than the plan "
+                "above[/] (the infeasibility report says what that leaves of the conflict)"
             )
     advice = list(planner.get("protection", []))
     for trade in planner.get("trade_off_plans", []):

@@ -280,7 +280,7 @@ def test_planner_findings_section_only_for_planner_runs(html, run_dir, tmp_path)
             {
                 "set_aside": "nerve_a",
                 "solver": {"nerve_a minimum temperature": -3.5},
-                "covers_more_than_safe_plan": False,
+                "covers_more_than_plan_written": False,
                 "protection": [],
             }
         ],
@@ -292,6 +292,6 @@ def test_planner_findings_section_only_for_planner_runs(html, run_dir, tmp_path)
     page = write_report(copy).read_text()
     section = page[page.index('id="planner"') :]
     assert "nerve_a" in section and "42" in section and "-3.5" in section
-    assert "does not confirm this" in section and "infeasible" in section
+    assert "covers no more of" in section and "infeasible" in section
     (copy / "planner.json").write_text("{not json")
     assert "could not be read" in write_report(copy).read_text()

@@ -198,7 +198,7 @@ def _trade_off_record(case, volume, plan, result, evaluation, conflict, safe_eva
     return {
         "plan": plan.model_dump(mode="json", exclude_none=True),
         "set_aside": english_list(conflict["structures"]),
-        "covers_more_than_safe_plan": None if safe_covered is None else covered > safe_covered,
+        "covers_more_than_plan_written": None if safe_covered is None else covered > safe_covered,
         "solver": {row.criterion: round(row.value, 3) for row in evaluation.rows},
         "limits_pass": evaluation.passed,
         "protection": [
