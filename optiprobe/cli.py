@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import enum
 import os
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from optiprobe.cli_output import (
+    ERR,
+    OUT,
+    print_comparison,
+    print_evaluation,
+    print_infeasibility,
+    print_planner_findings,
+    print_probes,
+    simulation_progress,
+    sweep_progress,
+)
 from optiprobe.errors import OptiprobeError
 
 app = typer.Typer(
@@ -30,8 +39,7 @@ app = typer.Typer(
     # flag as `--flag` or `--flag / --no-flag`.
     rich_markup_mode=None,
 )
-_out = Console(soft_wrap=True, highlight=False)
-_err = Console(stderr=True, soft_wrap=True, highlight=False)
+_out, _err = OUT, ERR
 
 EXIT_OK, EXIT_CRITERIA_FAILED, EXIT_INPUT_ERROR, EXIT_NOT_IMPLEMENTED, EXIT_INTERNAL = range(5)
 
@@ -186,14 +194,14 @@ def simulate(
         _err.print(f"[bold yellow]warning:[/] {escape(message)}")
     shape = "×".join(map(str, inputs.volume.grid.shape))
     try:
-        with _simulation_progress(f"{len(inputs.plan.probes)} probes, {shape} grid") as progress:
+        with simulation_progress(f"{len(inputs.plan.probes)} probes, {shape} grid") as progress:
             outcome = simulate_to_folder(inputs, out, progress=progress)
     except OptiprobeError as error:
         _print_error(error)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     evaluation, result = outcome.evaluation, outcome.result
     calibrated = evaluation.probe_models_calibrated
-    _print_evaluation(evaluation)
+    print_evaluation(evaluation)
     verdict = "every limit holds" if evaluation.passed else "[bold red]limits fail[/]"
     if calibrated:
         caution = (
@@ -214,44 +222,6 @@ def simulate(
         _err.print(f"[bold red]solver status {result.status.name}:[/] {result.status.message}")
         raise typer.Exit(EXIT_INTERNAL)
     raise typer.Exit(EXIT_OK if evaluation.passed else EXIT_CRITERIA_FAILED)
-
-
-@contextmanager
-def _simulation_progress(what: str):
-    """A progress bar over simulated time on stderr; yields the ``progress(done_s, total_s)``
-    callback that :func:`optiprobe.thermal.simulate.simulate` calls."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (
-        TextColumn("simulating {task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[minutes]}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=_err, transient=True) as bar:
-        task = bar.add_task(escape(what), total=None, minutes="compiling")
-
-        def progress(done_s: float, total_s: float) -> None:
-            minutes = f"{done_s / 60:.1f} / {total_s / 60:.1f} min simulated"
-            bar.update(task, completed=done_s, total=total_s, minutes=minutes)
-
-        yield progress
-
-
-def _print_evaluation(evaluation) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"{evaluation.case} — plan {evaluation.plan}: full thermal solver")
-    for column in ("criterion", "value", "limit", "goal", "limit holds", "goal met"):
-        table.add_column(column)
-    for row in evaluation.rows:
-        goal = "" if row.goal is None else f"{row.goal:g}"
-        met = {None: "", True: "yes", False: "no"}[row.goal_met]
-        holds = "[green]yes[/]" if row.passed else "[bold red]NO[/]"
-        table.add_row(
-            escape(row.criterion), f"{row.value:g} {row.unit}", f"{row.limit:g}", goal, holds, met
-        )
-    _out.print(table)
 
 
 @_command
@@ -283,12 +253,12 @@ def plan(
     for message in run.messages:
         _err.print(f"[bold yellow]planner:[/] {escape(message)}")
     if run.plan is None:
-        _print_infeasibility(planner)
+        print_infeasibility(planner)
         _err.print("[bold red]no plan:[/] see planner.json")
         raise typer.Exit(EXIT_CRITERIA_FAILED)
-    _print_evaluation(run.evaluation)
-    _print_probes(run.plan)
-    _print_planner_findings(planner)
+    print_evaluation(run.evaluation)
+    print_probes(run.plan)
+    print_planner_findings(planner)
     evaluation = run.evaluation
     if evaluation.verified:
         verdict = "[green]verified by the solver: every limit holds[/]"
@@ -307,95 +277,6 @@ def plan(
     _out.print(f"{verdict}. Wrote {escape(str(output))}/ (plan.yaml, metrics.json, planner.json)")
     _export(output, export)
     raise typer.Exit(EXIT_OK if evaluation.passed else EXIT_CRITERIA_FAILED)
-
-
-def _print_planner_findings(planner: dict) -> None:
-    """Conflicts, the verified trade-off, protection advice and robustness from planner.json."""
-    _print_infeasibility(planner)
-    for conflict in [] if planner.get("infeasibility_report") else planner.get("conflicts", []):
-        _out.print(
-            f"conflict: the {escape(conflict['structure'])} limit ({conflict['limit_c']:g} °C) "
-            f"blocks coverage: without it the surrogate covers "
-            f"{conflict['sample_points_gained']} more tumour/margin sample points"
-        )
-    for trade in planner.get("trade_off_plans", []):
-        values = "; ".join(f"{escape(k)} {v:g}" for k, v in trade["solver"].items())
-        _out.print(
-            f"trade-off without the {escape(trade['set_aside'])} limit(s) (solver): {values}"
-        )
-        if trade.get("covers_more_than_plan_written") is False:
-            _out.print(
-                "  [yellow]the trade-off plan covers no more of the tumour than the plan "
-                "above[/] (the infeasibility report says what that leaves of the conflict)"
-            )
-    advice = list(planner.get("protection", []))
-    for trade in planner.get("trade_off_plans", []):
-        advice += [a | {"trade_off": True} for a in trade.get("protection", [])]
-    for item in advice:
-        when = (
-            f"reaches 10 °C at {item['time_to_trigger_min']:g} min"
-            if item["time_to_trigger_min"] is not None
-            else "stays above 10 °C"
-        )
-        which = " (in the trade-off plan)" if item.get("trade_off") else ""
-        _out.print(
-            f"protect {escape(item['structure'])}{which}: coldest {item['solver_min_c']:g} °C "
-            f"(limit {item['limit_c']:g} °C), {when}; thermocouple at "
-            f"{item['thermocouple_mm']} mm; consider {escape(item['suggestion'])}"
-        )
-    short = planner.get("margin_shortfall") or {}
-    if short.get("next_to"):
-        beside = ", ".join(f"{escape(n['name'])} {n['share']:.0%}" for n in short["next_to"])
-        _out.print(
-            f"ice margin: short on {short['short_surface_fraction']:.0%} of the tumour surface; "
-            f"what lies where the margin should reach: {beside}"
-        )
-    bound = planner.get("probe_count_lower_bound") or {}
-    if bound.get("probes_at_least") is not None:
-        _out.print(
-            f"LP relaxation (surrogate): at least {bound['probes_at_least']} probe(s) are needed "
-            "to cover the tumour within the structure limits"
-        )
-    elif bound:
-        _out.print(
-            f"LP relaxation (surrogate): {escape(str(bound.get('status')))}: no set of probes "
-            "covers the tumour within the structure limits"
-        )
-    robust = planner.get("robustness")
-    if robust:
-        checked = robust["worst"].get("solver_limits_hold")
-        worst = "" if checked is None else f"; worst case solver-checked: limits hold {checked}"
-        _out.print(
-            f"robustness: limits hold under {robust['fraction_holding']:.0%} of "
-            f"{robust['perturbations']} placement errors of ±{robust['shift_mm']:g} mm{worst}"
-        )
-
-
-def _print_infeasibility(planner: dict) -> None:
-    """The infeasibility report's sentences (solver numbers), when no plan meets every limit."""
-    report = planner.get("infeasibility_report") or {}
-    for sentence in report.get("summary", []):
-        _out.print(f"[bold]infeasibility report:[/] {escape(sentence)}")
-
-
-def _print_probes(plan_) -> None:
-    from rich.table import Table
-
-    table = Table(title="probes")
-    for column in ("probe", "model", "entry (mm)", "tip (mm)", "depth (mm)", "freeze (min)"):
-        table.add_column(column, overflow="fold")  # wrap long names at 80 columns, never cut
-    for p in plan_.probes:
-        fmt = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
-        freeze = "" if p.freeze_min is None else " / ".join(f"{m:g}" for m in p.freeze_min)
-        table.add_row(
-            escape(p.name or ""),
-            p.model,
-            fmt(p.entry_mm),
-            fmt(p.tip_mm),
-            f"{p.depth_mm:.1f}",
-            freeze,
-        )
-    _out.print(table)
 
 
 @_command
@@ -455,43 +336,10 @@ def compare(
     except OptiprobeError as error:
         _print_error(error)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    _print_comparison(comparison)
+    print_comparison(comparison)
     _out.print(f"wrote {escape(str(out))}/ (comparison.csv, comparison.json, figures, runs)")
     passed = any(o.passed for o in comparison.outcomes)
     raise typer.Exit(EXIT_OK if passed else EXIT_CRITERIA_FAILED)
-
-
-def _print_comparison(comparison) -> None:
-    from rich.table import Table
-
-    names = comparison.names
-    table = Table(title=f"{comparison.case_name}: {len(names)} plans (* better value)")
-    for column in ("criterion", "limit", "goal", *names):
-        table.add_column(escape(column))
-    for row in comparison.table:
-        cells = []
-        for i, (value, passed) in enumerate(zip(row["values"], row["passed"], strict=True)):
-            if value is None:
-                cells.append("—")
-                continue
-            text = f"{value:g} {row['unit']}" + (" *" if i in row["best"] else "")
-            cells.append(text if passed else f"[bold red]{text} (fails)[/]")
-        goal = "" if row["goal"] is None else f"{row['goal']:g}"
-        table.add_row(escape(row["criterion"]), f"{row['limit']:g}", goal, *cells)
-    reused = ["reused" if o.reused else "simulated" for o in comparison.outcomes]
-    verdict = [
-        "no plan"
-        if o.metrics is None
-        else "verified"
-        if o.metrics["verified"]
-        else "limits hold"
-        if o.passed
-        else "limits fail"
-        for o in comparison.outcomes
-    ]
-    table.add_row("verdict", "", "", *verdict)
-    table.add_row("run", "", "", *reused)
-    _out.print(table)
 
 
 @_command
@@ -518,7 +366,7 @@ def sweep(
     try:
         executor, address = executor_for(scheduler)
         spec = load_sweep(spec_path, out)
-        with _sweep_progress(len(spec.tasks)) as on_event:
+        with sweep_progress(len(spec.tasks)) as on_event:
             report = run_sweep(
                 spec, out, executor=executor, workers=workers, scheduler=address, on_event=on_event
             )
@@ -535,36 +383,6 @@ def sweep(
             f"[bold red]failed:[/] {escape(run_id)} (see runs/{escape(run_id)}/failed.json)"
         )
     raise typer.Exit(EXIT_CRITERIA_FAILED if report.failed else EXIT_OK)
-
-
-@contextmanager
-def _sweep_progress(total: int):
-    """A progress bar over a sweep's runs on stderr; yields the runner's ``on_event``."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    columns = (
-        TextColumn("sweep"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[counts]}"),
-        TimeElapsedColumn(),
-    )
-    counts = {"done": 0, "skipped": 0, "failed": 0, "retry": 0}
-    with Progress(*columns, console=_err, transient=False) as bar:
-        task = bar.add_task("runs", total=total, counts="")
-
-        def on_event(kind: str, run) -> None:
-            counts[kind] += 1
-            text = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-            bar.update(task, advance=0 if kind == "retry" else 1, counts=text)
-
-        yield on_event
 
 
 @_command
