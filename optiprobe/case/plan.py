@@ -12,7 +12,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from optiprobe._model import StrictModel, Vec3
-from optiprobe.case.models import Minutes, Name, ProtocolSpec
+from optiprobe.case._types import Minutes, Name
+from optiprobe.case.treatment import ProtocolSpec
 
 __all__ = ["Plan", "PlannedProbe"]
 

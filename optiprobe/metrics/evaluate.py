@@ -13,7 +13,8 @@ import numpy as np
 from scipy import ndimage
 
 from optiprobe.anatomy.volume import Volume
-from optiprobe.case.models import Case, IceMarginSpec, TumorCoverageSpec
+from optiprobe.case.models import Case
+from optiprobe.case.treatment import IceMarginSpec, TumorCoverageSpec
 
 __all__ = ["Evaluation", "Row", "evaluate", "ice_margins_mm"]
 

@@ -28,7 +28,7 @@ from scipy import ndimage
 from scipy.cluster.vq import kmeans2
 
 from optiprobe.case import Plan
-from optiprobe.case.models import TumorCoverageSpec
+from optiprobe.case.treatment import TumorCoverageSpec
 from optiprobe.planner import objective
 from optiprobe.planner.candidates import _entry, access_of, skin_lookup
 

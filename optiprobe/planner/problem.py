@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage
 
 from optiprobe.case import Plan
-from optiprobe.case.models import IceMarginSpec, TumorCoverageSpec
+from optiprobe.case.treatment import IceMarginSpec, TumorCoverageSpec
 from optiprobe.planner import objective, subsample
 from optiprobe.planner.candidates import Candidates
 from optiprobe.planner.select import WORK_LIMIT, Selection, probe_count_bound, select

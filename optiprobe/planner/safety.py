@@ -18,7 +18,7 @@ import dataclasses
 import numpy as np
 from scipy import ndimage
 
-from optiprobe.case.models import TumorCoverageSpec
+from optiprobe.case.treatment import TumorCoverageSpec
 from optiprobe.planner import objective, subsample
 
 __all__ = ["PROTECTION_TRIGGER_C", "margin_shortfall", "protection_advice", "robustness"]

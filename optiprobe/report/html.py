@@ -125,7 +125,7 @@ def _data_uri(png: bytes) -> str:
 
 
 def _margin_spec(case) -> dict:
-    from optiprobe.case.models import IceMarginSpec
+    from optiprobe.case.treatment import IceMarginSpec
 
     for spec in case.objectives:
         if isinstance(spec, IceMarginSpec):

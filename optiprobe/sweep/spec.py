@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel, Field, JsonValue, model_validator
 
 from optiprobe._model import StrictModel
-from optiprobe.case.models import Name
+from optiprobe.case._types import Name
 from optiprobe.errors import OptiprobeError
 
 __all__ = ["RunTask", "Sweep", "SweepSpec", "expand", "load_sweep", "short_name"]

@@ -139,7 +139,7 @@ def metric_columns(case, metrics: dict) -> dict:
     """Named summary columns from ``metrics.json`` rows, which :func:`optiprobe.metrics.evaluate`
     writes in the case's order: each objective (ice margin: one row; coverage: limit and goal
     isotherms), then each protected structure."""
-    from optiprobe.case.models import IceMarginSpec
+    from optiprobe.case.treatment import IceMarginSpec
 
     rows = iter(metrics["criteria"])
     columns = {}
