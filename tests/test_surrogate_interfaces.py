@@ -15,7 +15,7 @@ from optiprobe.surrogate.interfaces import interface_query, interface_temperatur
 from optiprobe.surrogate.model import ProbeSet, load_surrogate, volume_query
 
 GRID = Grid(origin_mm=(-20.0, -20.0, -2.0), spacing_mm=(1.0, 1.0, 1.0), shape=(41, 41, 45))
-MODES = [("point", {}), ("path", {"sigma_mm": 1.0, "path_mm": 8.0})]  # {}: the defaults
+MODES = [("point", {}), ("path", {"sigma_mm": 1.0, "path_mm": 8.0}), ("coldest", {})]
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +105,28 @@ def test_jit_vmap_and_gradients_work(surrogate, mode, params):
     assert float(grad[at]) == pytest.approx(numeric, rel=0.05)
 
 
+def test_the_coldest_class_bounds_the_mixture_from_below(surrogate):
+    """The "coldest" mode is a conservative bound for structure limits: over the same classes
+    (shares of at least MIN_WEIGHT) never warmer than the point mixture (σ 5 mm), and colder
+    than it where bone lies around a bowel point."""
+    from optiprobe.surrogate.interfaces import MIN_WEIGHT
+
+    volume = _volume(0.0)
+    probes = _probes(surrogate, [[8.0, 0.0, 0.0]])
+    mixed = interface_query(volume, surrogate, mode="point")
+    coldest = interface_query(volume, surrogate, mode="coldest", min_share=MIN_WEIGHT)
+    t_mixed = np.asarray(interface_temperature(surrogate, probes, mixed)).reshape(GRID.shape)
+    t_cold = np.asarray(interface_temperature(surrogate, probes, coldest)).reshape(GRID.shape)
+    assert np.all(t_cold <= t_mixed + 1e-3)
+    x = GRID.lower_mm[0] + np.arange(GRID.shape[0])
+    near = (x >= -3.0) & (x < 0.0)  # bowel within 3 mm of the bone
+    assert np.all(t_cold[near, 20, 22] < t_mixed[near, 20, 22] - 1.0)
+
+
 def test_bad_options_are_refused(surrogate):
     with pytest.raises(ValueError, match="mode"):
         interface_query(_volume(None), surrogate, mode="nearest")
     with pytest.raises(ValueError, match="sigma_mm"):
         interface_query(_volume(None), surrogate, sigma_mm=0.0)
+    with pytest.raises(ValueError, match="min_share"):
+        interface_query(_volume(None), surrogate, mode="coldest", min_share=0.0)

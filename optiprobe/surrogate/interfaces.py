@@ -37,7 +37,9 @@ __all__ = ["InterfaceQuery", "interface_query", "interface_temperature"]
 
 # A class with less weight than this at a point is not evaluated there.
 MIN_WEIGHT = 0.02
-MODES = ("point", "path")
+MODES = ("point", "path", "coldest")
+# "coldest": a class counts at a point when at least this share of it lies around the point.
+DEFAULT_COLDEST_SHARE = 0.1
 # Chosen on the dev plan set only (results/surrogate/dev_variants.json): lowest structure MAE,
 # ties within 0.1 °C broken by the isotherm distances (σ = 3 mm: 4.03 °C; 5 mm: 4.10 °C with
 # 0.1 mm closer isotherms; 8 mm: 4.36 °C; the path mode: 4.97-5.39 °C).
@@ -64,7 +66,8 @@ class InterfaceQuery:
     slot_class : (q, S) int32
         The class of each slot (index into the surrogate's media; padding: 0).
     slot_weight : (q, S) float32
-        Fixed mixing weights (``mode="point"``; zero for padding). Unused for ``"path"``.
+        Fixed mixing weights (``mode="point"``; zero for padding). Unused for ``"path"``;
+        1 for each candidate class in ``"coldest"``.
     fractions : (x, y, z, C) float32 or None
         Class fractions on the case grid, lightly smoothed (``mode="path"`` only).
     origin_mm, spacing_mm : (3,) float32
@@ -72,7 +75,7 @@ class InterfaceQuery:
     classes : tuple of int (static)
         Medium classes evaluated, one per entry of ``members``.
     mode : str (static)
-        ``"point"`` or ``"path"``.
+        ``"point"``, ``"path"`` or ``"coldest"``.
     path_mm : float (static)
         Length of the path segment averaged (``"path"``).
     """
@@ -134,6 +137,7 @@ def interface_query(
     mode: str = DEFAULT_MODE,
     sigma_mm: float = DEFAULT_SIGMA_MM,
     path_mm: float = 8.0,
+    min_share: float = DEFAULT_COLDEST_SHARE,
 ) -> InterfaceQuery:
     """An :class:`InterfaceQuery` of the voxel centres of ``volume`` (all, or those in ``mask``).
 
@@ -147,18 +151,25 @@ def interface_query(
         Voxels to query, in C order of their indices (the plain :func:`volume_query` order).
     voxels : (q, 3) int, optional
         Instead of ``mask``: the voxel indices to query, in this order.
-    mode : {"point", "path"}
-        Weights around the point (fixed) or along its path to the nearest probe (moving).
+    mode : {"point", "path", "coldest"}
+        Weights around the point (fixed) or along its path to the nearest probe (moving); or
+        no mixing: the coldest of the classes around the point (a conservative bound for
+        structure limits, not an estimate).
     sigma_mm : float
         Gaussian width of the class fractions (mm): the mixing width (``"point"``) or the
         smoothing of the fractions sampled along the path (``"path"``).
     path_mm : float
         How much of the path towards the probe is averaged (mm, ``"path"`` only).
+    min_share : float
+        ``"coldest"`` only: a class is a candidate where its smoothed share around the point
+        reaches this (the point's own class always is).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if sigma_mm <= 0 or path_mm <= 0:
         raise ValueError("sigma_mm and path_mm must be > 0 (mm)")
+    if not 0 < min_share <= 1:
+        raise ValueError("min_share must be in (0, 1]")
     spacing = np.asarray(volume.grid.spacing_mm, dtype=float)
     classes = _class_grid(volume, surrogate)
     count = len(surrogate.media)
@@ -175,6 +186,10 @@ def interface_query(
         weight[np.arange(len(own)), own] += weight.sum(axis=1) == 0  # keep the own class
         weight = weight / weight.sum(axis=1, keepdims=True)
         candidate = weight > 0
+    elif mode == "coldest":
+        candidate = fractions[tuple(index.T)] >= min_share
+        candidate[np.arange(len(own)), own] = True
+        weight = candidate.astype(np.float32)  # marks the candidates; nothing is mixed
     else:
         # A path of path_mm from the point stays within that distance of it (plus the
         # smoothing), so only classes present there can get weight.
@@ -254,6 +269,8 @@ def interface_temperature(
         for c, members in zip(query.classes, query.members, strict=True)
     ]
     values = jnp.concatenate([*parts, jnp.zeros(1, parts[0].dtype)])[query.slots]  # (q, S)
+    if query.mode == "coldest":
+        return jnp.min(jnp.where(query.slot_weight > 0, values, jnp.inf), axis=1)
     if query.mode == "point":
         weight = query.slot_weight
     else:
