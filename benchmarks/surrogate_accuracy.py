@@ -27,6 +27,7 @@ plots to ``docs/img/surrogate_parity*.png``.
 
     uv run python benchmarks/surrogate_accuracy.py [--media interfaces]     # ~25 min cold
     uv run python benchmarks/surrogate_accuracy.py --set dev --variants     # ~15 min cold
+    uv run python benchmarks/surrogate_accuracy.py --variant NAME  # a dev-chosen variant, held-out
 """
 
 from __future__ import annotations
@@ -207,6 +208,15 @@ DEV_VARIANTS = {
     "interfaces-path-s1-l15": ("interfaces", {"mode": "path", "sigma_mm": 1.0, "path_mm": 15.0}),
     # Second round, after the first put point mixing ahead and wider Gaussians no worse:
     "interfaces-point-s8": ("interfaces", {"mode": "point", "sigma_mm": 8.0}),
+    # Third round, a bound for structure limits rather than an estimate: each point read with
+    # the coldest class around it (chosen by fewest missed violations, then false alarms):
+    "interfaces-coldest-s3-w0.1": ("interfaces", {"mode": "coldest", "sigma_mm": 3.0}),
+    "interfaces-coldest-s5-w0.1": ("interfaces", {"mode": "coldest", "sigma_mm": 5.0}),
+    "interfaces-coldest-s5-w0.25": (
+        "interfaces",
+        {"mode": "coldest", "sigma_mm": 5.0, "min_share": 0.25},
+    ),
+    "interfaces-coldest-s8-w0.1": ("interfaces", {"mode": "coldest", "sigma_mm": 8.0}),
 }
 
 
@@ -245,6 +255,12 @@ def _arguments():
         help="dev set only: compare these DEV_VARIANTS (none named: all) and write "
         "results/surrogate/dev_variants.json",
     )
+    parser.add_argument(
+        "--variant",
+        choices=tuple(DEV_VARIANTS),
+        default=None,
+        help="measure one variant chosen on the dev set (by name), e.g. on held-out once",
+    )
     args = parser.parse_args()
     if args.variants is not None and args.plan_set != "dev":
         parser.error("--variants is for the dev set only (--set dev): never tune on held-out")
@@ -260,6 +276,8 @@ def main() -> None:
     if args.variants is not None:
         names = args.variants or list(DEV_VARIANTS)
         variants = {name: DEV_VARIANTS[name] for name in names}
+    elif args.variant is not None:
+        variants = {args.variant: DEV_VARIANTS[args.variant]}
     else:
         variants = {args.media: (args.media, None)}
     outs = {name: ROOT / "results" / "surrogate" / args.plan_set / name for name in variants}
