@@ -123,20 +123,6 @@ def test_the_coldest_class_bounds_the_mixture_from_below(surrogate):
     assert np.all(t_cold[near, 20, 22] < t_mixed[near, 20, 22] - 1.0)
 
 
-def test_neighbourhood_classes_are_the_bounds_candidates(surrogate):
-    """The planner's structure rows read each point with every class the bound would: bowel
-    within reach of the bone gets the bone class too, bowel far from it only its own."""
-    from optiprobe.surrogate.interfaces import neighbourhood_classes
-
-    volume = _volume(0.0)
-    bowel, bone = surrogate.medium_index("lytic"), surrogate.medium_index("bone")
-    x = GRID.lower_mm[0] + np.arange(GRID.shape[0])
-    near, far = int(np.argmin(np.abs(x + 1.0))), int(np.argmin(np.abs(x + 15.0)))
-    classes = neighbourhood_classes(volume, surrogate, np.array([[near, 20, 22], [far, 20, 22]]))
-    assert classes[0, bowel] and classes[0, bone]
-    assert classes[1, bowel] and classes[1].sum() == 1
-
-
 def test_bad_options_are_refused(surrogate):
     with pytest.raises(ValueError, match="mode"):
         interface_query(_volume(None), surrogate, mode="nearest")

@@ -30,7 +30,6 @@ from optiprobe.case.treatment import IceMarginSpec, TumorCoverageSpec
 from optiprobe.planner import objective, subsample
 from optiprobe.planner.candidates import Candidates
 from optiprobe.planner.select import WORK_LIMIT, Selection, probe_count_bound, select
-from optiprobe.surrogate.medium import medium_of
 
 __all__ = ["STRUCTURE_BUFFER_C", "SampledProblem", "build_problem"]
 
@@ -294,31 +293,11 @@ def _sample(case, volume, surrogate):
     from optiprobe.surrogate.model import make_query
 
     points, structure_points = _points(case, volume, np.random.default_rng(0))
-    structure_points = [
-        (spec, *_bounding_classes(volume, surrogate, p, t)) for spec, p, t in structure_points
-    ]
     all_points = [points[role] for role in _ROLES] + [(p, t) for _, p, t in structure_points]
     coordinates = np.concatenate([p for p, _ in all_points])
     query = make_query(coordinates, np.concatenate([t for _, t in all_points]), surrogate)
     sizes = np.cumsum([0] + [len(p) for p, _ in all_points])
     return query, sizes, tuple(spec for spec, _, _ in structure_points)
-
-
-def _bounding_classes(volume, surrogate, points_mm, tissues):
-    """A structure's sample points, each repeated for every other medium class around it
-    (with that class's tissue): the surrogate's conservative structure bound
-    (``interfaces.neighbourhood_classes``, no misses on held-out, docs/surrogate.md) as rows
-    that add across probes. A nerve root beside bone also gets a row read with bone's shells.
-    """
-    from optiprobe.surrogate.interfaces import neighbourhood_classes
-
-    voxels = np.round((points_mm - volume.grid.lower_mm) / volume.grid.spacing_mm).astype(int)
-    own = np.array([surrogate.medium_index(medium_of(str(t))) for t in tissues])
-    extra = neighbourhood_classes(volume, surrogate, voxels)
-    extra[np.arange(len(own)), own] = False
-    point, medium = np.nonzero(extra)
-    more = np.asarray(surrogate.table_tissues)[medium]
-    return np.concatenate([points_mm, points_mm[point]]), np.concatenate([tissues, more])
 
 
 def _points(case, volume, rng):

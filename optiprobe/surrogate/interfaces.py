@@ -33,15 +33,13 @@ import numpy as np
 from optiprobe.surrogate import medium as med
 from optiprobe.surrogate.model import ProbeSet, Surrogate
 
-__all__ = ["InterfaceQuery", "interface_query", "interface_temperature", "neighbourhood_classes"]
+__all__ = ["InterfaceQuery", "interface_query", "interface_temperature"]
 
 # A class with less weight than this at a point is not evaluated there.
 MIN_WEIGHT = 0.02
 MODES = ("point", "path", "coldest")
-# "coldest": a class counts at a point when at least this share of it lies around the point
-# (Gaussian of COLDEST_SIGMA_MM); chosen on the dev set (docs/surrogate.md).
+# "coldest": a class counts at a point when at least this share of it lies around the point.
 DEFAULT_COLDEST_SHARE = 0.1
-COLDEST_SIGMA_MM = 3.0
 # Chosen on the dev plan set only (results/surrogate/dev_variants.json): lowest structure MAE,
 # ties within 0.1 °C broken by the isotherm distances (σ = 3 mm: 4.03 °C; 5 mm: 4.10 °C with
 # 0.1 mm closer isotherms; 8 mm: 4.36 °C; the path mode: 4.97-5.39 °C).
@@ -189,7 +187,8 @@ def interface_query(
         weight = weight / weight.sum(axis=1, keepdims=True)
         candidate = weight > 0
     elif mode == "coldest":
-        candidate = _neighbours(fractions[tuple(index.T)], own, min_share)
+        candidate = fractions[tuple(index.T)] >= min_share
+        candidate[np.arange(len(own)), own] = True
         weight = candidate.astype(np.float32)  # marks the candidates; nothing is mixed
     else:
         # A path of path_mm from the point stays within that distance of it (plus the
@@ -199,35 +198,6 @@ def interface_query(
         candidate[np.arange(len(own)), own] = True
         weight = candidate.astype(np.float32)
     return _assemble(points, own, candidate, weight, fractions, volume.grid, mode, path_mm)
-
-
-def _neighbours(fractions: np.ndarray, own: np.ndarray, min_share: float) -> np.ndarray:
-    """(q, C) bool: the classes with at least ``min_share`` of each point's neighbourhood,
-    and the point's own class."""
-    candidate = fractions >= min_share
-    candidate[np.arange(len(own)), own] = True
-    return candidate
-
-
-def neighbourhood_classes(
-    volume,
-    surrogate: Surrogate,
-    voxels: np.ndarray,
-    *,
-    sigma_mm: float = COLDEST_SIGMA_MM,
-    min_share: float = DEFAULT_COLDEST_SHARE,
-) -> np.ndarray:
-    """(q, C) bool: the medium classes the ``"coldest"`` bound reads each voxel with.
-
-    For the planner's structure rows, which must add across probes: one row per candidate
-    class instead of the minimum over classes (the same bound, since a point is within its
-    limit under every class exactly when the coldest reading is).
-    """
-    spacing = np.asarray(volume.grid.spacing_mm, dtype=float)
-    classes = _class_grid(volume, surrogate)
-    index = np.asarray(voxels, dtype=np.int64).reshape(-1, 3)
-    fractions = _smoothed(classes, len(surrogate.media), sigma_mm / spacing)[tuple(index.T)]
-    return _neighbours(fractions, classes[tuple(index.T)], min_share)
 
 
 def _assemble(points, own, candidate, weight, fractions, grid, mode, path_mm) -> InterfaceQuery:
