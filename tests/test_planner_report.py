@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from optiprobe.metrics.evaluate import Evaluation, Row
-from optiprobe.planner.conflicts import trade_off
+from optiprobe.planner.conflicts import trade_off, trade_off_name
 from optiprobe.planner.infeasibility import infeasibility_report
 from optiprobe.planner.pipeline import PlanOutcome
 from optiprobe.planner.select import Selection
@@ -296,3 +296,19 @@ def test_spacing_problem_uses_active_zone_centres_like_cp_sat():
     assert "maximum 22" in spacing_problem(plan(30.0), CATALOGUE, 8.0, 22.0)
     one = Plan(name="p", probes=plan(30.0).probes[:1])
     assert spacing_problem(one, CATALOGUE, 8.0, 22.0) is None
+
+
+def test_the_trade_off_plan_name_fits_the_plan_file():
+    # The sacrum's trade-off set five limits aside; their names made a plan name longer than
+    # the plan file allows, and `optiprobe validate` refused the written plan.
+    from optiprobe.case import Plan
+
+    five = ["sacral_root_s1_left", "sacral_root_s1_right", "rectum", "sacral_root_s2_right"]
+    five.append("dural_sac")
+    assert trade_off_name(["sciatic_nerve"]) == "coverage_first_without_sciatic_nerve"
+    for structures in (["sciatic_nerve"], five):
+        name = trade_off_name(structures)
+        probe = {"model": "cryo-2.4mm", "tip_mm": [0, 0, 0], "entry_mm": [0, 0, 60]}
+        Plan(name=name, probes=[probe])  # the plan file's own name rule
+        assert len(name) <= 64
+    assert trade_off_name(five) == "coverage_first_without_5_limits"

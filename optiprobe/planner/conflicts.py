@@ -176,14 +176,22 @@ def _set_aside(names: tuple, conflicts: list[dict], selection) -> dict:
     }
 
 
+def trade_off_name(structures) -> str:
+    """The coverage-first plan's name: the limits it sets aside, or their count when the
+    names would pass the plan file's 64 characters."""
+    name = "coverage_first_without_" + "_".join(structures)
+    return name if len(name) <= 64 else f"coverage_first_without_{len(structures)}_limits"
+
+
 def _coverage_first(case, volume, problem, conflict: dict) -> tuple:
     """The plan of ``conflict``'s selection, named for the limits it sets aside, with the
     solver's result and evaluation."""
     plan = problem.plan_from(conflict["_selection"].chosen).model_copy(
         update={
-            "name": "coverage_first_without_" + "_".join(conflict["structures"]),
+            "name": trade_off_name(conflict["structures"]),
             "description": "trade-off: may break the "
-            f"{conflict['structure']} limit(s) to cover the tumour",
+            f"{english_list(conflict['structures'])} limit{plural(conflict['structures'])} "
+            "to cover the tumour",
         }
     )
     result, evaluation = verify_plan(case, volume, plan)
