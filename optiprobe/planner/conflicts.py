@@ -14,7 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from optiprobe.planner.infeasibility import english_list, plural
+from optiprobe.planner.infeasibility import (
+    COVERAGE_PREFIX,
+    criterion_row,
+    english_list,
+    plural,
+)
 from optiprobe.planner.rounds import verify_plan
 from optiprobe.planner.safety import protection_advice
 
@@ -219,6 +224,5 @@ def _trade_off_record(case, volume, plan, result, evaluation, conflict, safe_eva
 
 def _coverage(evaluation) -> float:
     """Fraction of the tumour below the coverage limit isotherm, from the solver's rows."""
-    return next(
-        (r.value for r in evaluation.rows if r.criterion.startswith("tumour fraction")), 0.0
-    )
+    row = criterion_row(evaluation, COVERAGE_PREFIX)
+    return 0.0 if row is None else row.value

@@ -10,7 +10,7 @@ the failure, that it is not a proven conflict.
 
 from __future__ import annotations
 
-__all__ = ["english_list", "infeasibility_report", "plural"]
+__all__ = ["COVERAGE_PREFIX", "criterion_row", "english_list", "infeasibility_report", "plural"]
 
 COVERAGE_PREFIX = "tumour fraction colder than"  # the coverage row of an Evaluation
 
@@ -140,7 +140,7 @@ def _conflict_entry(conflict: dict, trade_evaluations, written, trade_off_writte
     if found is not None:
         aside, trade = found
         coldest = _coldest(trade, conflict["structures"])
-        cover = _row(trade, COVERAGE_PREFIX)
+        cover = criterion_row(trade, COVERAGE_PREFIX)
         entry["coverage_first_plan"] = {
             "limits_set_aside": list(aside["structures"]),
             "structure_min_c": None if coldest is None else round(coldest.value, 2),
@@ -150,7 +150,8 @@ def _conflict_entry(conflict: dict, trade_evaluations, written, trade_off_writte
             "tumour_coverage": None if cover is None else round(cover.value, 4),
         }
     if written is not None and not trade_off_written:
-        cover, margin = _row(written, COVERAGE_PREFIX), _row(written, "ice margin")
+        cover = criterion_row(written, COVERAGE_PREFIX)
+        margin = criterion_row(written, "ice margin")
         coldest = _coldest(written, conflict["structures"])
         entry["plan_written"] = {
             "tumour_coverage": None if cover is None else round(cover.value, 4),
@@ -165,7 +166,7 @@ def _conflict_entry(conflict: dict, trade_evaluations, written, trade_off_writte
 
 def _coldest(evaluation, structures):
     """The coldest of the structures' minimum-temperature rows of ``evaluation``, or None."""
-    rows = [_row(evaluation, name + " minimum") for name in structures]
+    rows = [criterion_row(evaluation, name + " minimum") for name in structures]
     return min((r for r in rows if r is not None), key=lambda r: r.value, default=None)
 
 
@@ -244,7 +245,8 @@ def _trade_for(conflict: dict, trade_evaluations) -> tuple | None:
     return next((t for t in trade_evaluations if wanted <= set(t[0]["structures"])), None)
 
 
-def _row(evaluation, prefix: str):
+def criterion_row(evaluation, prefix: str):
+    """The first row of ``evaluation`` whose criterion starts with ``prefix``, or None."""
     return next((r for r in evaluation.rows if r.criterion.startswith(prefix)), None)
 
 
