@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from optiprobe.planner.select import select
 
@@ -191,3 +192,46 @@ def test_selection_is_reproducible_when_the_search_is_cut_short(monkeypatch):
     assert first.status == "FEASIBLE"  # cut short: not proven optimal, the case that matters
     assert (first.chosen, first.objective) == (second.chosen, second.objective)
     assert seen == [(1, 1.0), (1, 1.0)]
+
+
+def test_a_hint_is_kept_when_the_search_ends_worse(monkeypatch):
+    # The conflict analysis starts each selection without some structure limits from the one
+    # with every limit. CP-SAT did not always follow that hint within its work limit and
+    # returned worse selections, which made "setting a limit aside covers less" possible.
+    from optiprobe.planner import select as select_module
+
+    n, points = 60, 40
+    tumour, centres, structure = _random_problem(n, points, structures=5, extent_mm=60)
+    kwargs = {
+        "overfreeze": np.ones(n),
+        "minutes": np.full(n, 20.0),
+        "centres_mm": centres,
+        "min_fraction": 1.0,
+        "max_count": 6,
+        "min_spacing_mm": 5.0,
+        "max_spacing_mm": 25.0,
+    }
+    args = (tumour, np.full(points, 9.0), tumour, np.full(points, 9.0), structure)
+    best = select(*args, np.full(5, 25.0), **kwargs)
+    assert best.chosen and best.status == "OPTIMAL"
+
+    assert len(best.chosen) >= 2
+
+    class WorstSearch(select_module.cp_model.CpSolver):
+        def solve(self, model, *a, **k):  # the search ends on a single probe
+            x = [model.get_bool_var_from_proto_index(i) for i in _x_vars(model.proto)]
+            model.add(sum(x) == 1)
+            return super().solve(model, *a, **k)
+
+    monkeypatch.setattr(select_module.cp_model, "CpSolver", WorstSearch)
+    kept = select(*args, np.full(5, 25.0), hint=best.chosen, **kwargs)
+    assert kept.status.endswith(": hint kept")
+    assert kept.chosen == best.chosen
+    assert kept.uncovered_tumour == best.uncovered_tumour
+    assert kept.objective == pytest.approx(best.objective)
+    # without a hint, the (forced) worse search result is what comes back
+    assert len(select(*args, np.full(5, 25.0), **kwargs).chosen) == 1
+
+
+def _x_vars(proto):
+    return [i for i, v in enumerate(proto.variables) if v.name[:1] == "x" and v.name[1:].isdigit()]

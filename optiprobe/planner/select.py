@@ -22,6 +22,7 @@ rows (which only makes coverage harder).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +79,7 @@ def select(
     work_limit: float = WORK_LIMIT,
     time_limit_s: float = 300.0,
     workers: int = 1,
+    hint: tuple | None = None,
 ) -> Selection:
     """Solve the selection problem.
 
@@ -97,6 +99,8 @@ def select(
         reproducible, and the status says so.
     workers : CP-SAT workers. More than one makes the search depend on thread timing, so the
         selection may differ from run to run.
+    hint : option indices to start the search from (a selection known to keep every hard
+        constraint, e.g. one made with more structure rows); by default a greedy start.
     """
     model = cp_model.CpModel()
     n = tumour.shape[0]
@@ -177,9 +181,13 @@ def select(
         return Selection((), "INFEASIBLE", float("nan"), float("nan"), margin.shape[1], 0, 0.0)
     for c in np.nonzero(unsafe)[0]:
         model.add(x[c] == 0)
-    start = _greedy(
-        tumour, tumour_target, rows, limits, max_count, too_close, neighbours, min_count
-    )
+    started_from = "greedy start"
+    if hint is not None and not np.any(unsafe[list(hint)]):
+        start, started_from = list(hint), "hint"
+    else:
+        start = _greedy(
+            tumour, tumour_target, rows, limits, max_count, too_close, neighbours, min_count
+        )
     for c in range(n):
         model.add_hint(x[c], c in start)
     solver = cp_model.CpSolver()
@@ -203,39 +211,65 @@ def select(
     name = solver.status_name(status)
     if solver.wall_time >= time_limit_s and status != cp_model.OPTIMAL:
         name += " (stopped by the wall-clock cap: not reproducible)"
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        if status != cp_model.UNKNOWN or not start:
-            return Selection(
-                (), name, float("nan"), float("nan"), len(margin_flags), 0, solver.wall_time
-            )
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    if not found and (status != cp_model.UNKNOWN or not start):
+        return Selection(
+            (), name, float("nan"), float("nan"), len(margin_flags), 0, solver.wall_time
+        )
+    scored = _Scored(tumour, tumour_target, margin, margin_target, allowed, cost + time_cost)
+    if started_from == "hint" and (not found or solver.objective_value > scored.objective(start)):
+        # CP-SAT does not always follow a hint within its work limit; the hint keeps every
+        # hard constraint, so a search that ends worse returns it instead.
+        bound = solver.best_objective_bound if found else float("nan")
+        return scored.selection(start, f"{name}: hint kept", bound, solver.wall_time)
+    if not found:
         # No solution within the time limit: the greedy start keeps every hard constraint
         # (structure rows, spacing, count) by construction, so it is returned, labelled.
-        chosen = tuple(sorted(start))
-        picked = np.zeros(n, bool)
-        picked[list(chosen)] = True
-        missed_tumour = _missed(tumour, tumour_target, picked)
-        missed_margin = _missed(margin, margin_target, picked)
-        return Selection(
-            chosen,
-            f"{name}: greedy start used",
-            float("nan"),
-            float("nan"),
-            missed_margin,
-            missed_tumour,
-            solver.wall_time,
+        return scored.selection(start, f"{name}: greedy start used", None, solver.wall_time)
+    # Uncovered points are counted from the chosen options' sums, not from CP-SAT's flags: a
+    # flag may stay false on a covered point while the allowed shortfall is not used up.
+    chosen = [c for c in range(n) if solver.value(x[c])]
+    found = scored.selection(chosen, name, solver.best_objective_bound, solver.wall_time)
+    return dataclasses.replace(found, objective=solver.objective_value)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """:func:`select`'s objective for a given set of options, counted as CP-SAT counts it."""
+
+    tumour: np.ndarray
+    tumour_target: np.ndarray
+    margin: np.ndarray
+    margin_target: np.ndarray
+    allowed: int  # tumour points allowed to stay short
+    cost: np.ndarray  # (options,) over-freezing and time, in the objective's integer units
+
+    def objective(self, chosen) -> float:
+        picked = self._picked(chosen)
+        shortfall = max(0, _missed(self.tumour, self.tumour_target, picked) - self.allowed)
+        return float(
+            W_COVERAGE * (shortfall + _missed(self.margin, self.margin_target, picked))
+            + W_PROBE * len(chosen)
+            + W_OVERFREEZE * int(self.cost[picked].sum())
         )
-    chosen = tuple(c for c in range(n) if solver.value(x[c]))
-    missed_margin = sum(1 for f in margin_flags if f is None or not solver.value(f))
-    missed_tumour = sum(1 for f in tumour_flags if f is None or not solver.value(f))
-    return Selection(
-        chosen,
-        name,
-        solver.objective_value,
-        solver.best_objective_bound,
-        missed_margin,
-        missed_tumour,
-        solver.wall_time,
-    )
+
+    def selection(self, chosen, status: str, bound: float | None, wall_s: float) -> Selection:
+        """``chosen`` as a Selection; with a ``bound``, its objective too (else NaN)."""
+        picked = self._picked(chosen)
+        return Selection(
+            tuple(sorted(int(c) for c in chosen)),
+            status,
+            float("nan") if bound is None else self.objective(chosen),
+            float("nan") if bound is None else bound,
+            _missed(self.margin, self.margin_target, picked),
+            _missed(self.tumour, self.tumour_target, picked),
+            wall_s,
+        )
+
+    def _picked(self, chosen) -> np.ndarray:
+        picked = np.zeros(len(self.tumour), bool)
+        picked[list(chosen)] = True
+        return picked
 
 
 def _coverage_units(values) -> np.ndarray:
@@ -291,7 +325,7 @@ def probe_count_bound(
     *,
     min_fraction: float,
 ) -> dict:
-    """A lower bound on the probe count from the LP relaxation (cvxpy, Clarabel).
+    """A lower bound on the probe count from the LP relaxation (cvxpy, GLOP).
 
     Relaxes :func:`select`'s hard part: x_c ∈ [0, 1] per option, y_p ∈ [0, 1] per tumour point
     with Σ_c V_c(p) x_c ≥ target_p · y_p, Σ_p y_p ≥ ``min_fraction`` · points, and the structure
@@ -316,7 +350,9 @@ def probe_count_bound(
         constraints.append(structures.T @ x <= structure_limit)
     problem = cp.Problem(cp.Minimize(cp.sum(x)), constraints)
     try:
-        problem.solve(solver=cp.CLARABEL)  # HiGHS prints a banner on stdout
+        # GLOP (OR-Tools' simplex): the femur case's LP took 20 s with Clarabel, 1.5 s with
+        # GLOP, same optimum (2.178); HiGHS (1.0 s) prints a banner on stdout.
+        problem.solve(solver=cp.GLOP)
     except cp.error.SolverError as error:  # reported, not raised: the bound is optional
         return {"status": f"solver error: {error}", "lp_optimum": None, "probes_at_least": None}
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
