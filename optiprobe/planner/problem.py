@@ -5,8 +5,10 @@ structures within 30 mm of the tumour, and healthy tissue around the margin (ove
 Every candidate trajectory is an option at up to three freeze-duration levels (0.5×, 1× and
 1.5× the protocol's durations, inside ``freeze_bounds_min``); the surrogate gives each option's
 cold potential at every point, and each structure's limit (raised by a safety buffer) is
-turned into a potential once, shared by CP-SAT, the LP bound and refinement. Only the options
-that do most on their own are kept, a few per active-zone centre.
+turned into a potential once, shared by CP-SAT, the LP bound and refinement. A few options
+per active-zone centre are kept: those that do most on their own, and those that trade what
+they do against how much of a structure limit they use best (the shorter and smaller freezes
+a plan next to a structure needs).
 
 :func:`build_problem` builds it once per :func:`~optiprobe.planner.pipeline.plan_case`;
 :meth:`SampledProblem.select` is the CP-SAT selection on it (with the verification's
@@ -87,6 +89,17 @@ class SampledProblem:
             [np.arange(sl.start, sl.stop) for sl in self.structure_slices] + [np.zeros(0, int)]
         )
 
+    def keeps_limits(self, chosen, names, scale: dict[str, float]) -> bool:
+        """Whether the options ``chosen`` together keep the limits (safety buffer included)
+        of the structures ``names`` at every sample point, with the verification's
+        per-structure ``scale`` on the surrogate's potential."""
+        summed = self.potentials[list(chosen)].sum(axis=0)
+        return all(
+            np.all(summed[sl] * scale[spec.structure] <= self.limits_v[spec.structure])
+            for spec, sl in zip(self.structures, self.structure_slices, strict=True)
+            if spec.structure in names
+        )
+
     def role(self, name: str) -> np.ndarray:
         """Potentials (options, points) of one role's points."""
         return self.potentials[:, self.roles[name]]
@@ -115,10 +128,12 @@ class SampledProblem:
         margin_c: float | None = None,
         min_count: int = 1,
         work_limit: float = WORK_LIMIT,
+        hint: tuple | None = None,
     ) -> Selection:
         """CP-SAT selection with every structure limit, or without those of the structures in
         ``drop`` (conflict analysis). ``scale`` is the verification's per-structure factor on
-        the surrogate's potential; the isotherms default to the case's objectives."""
+        the surrogate's potential; the isotherms default to the case's objectives; ``hint``
+        is a selection to start from (see :func:`~optiprobe.planner.select.select`)."""
         if coverage_c is None:
             coverage_c = self.coverage.limit_isotherm_c
         if margin_c is None:
@@ -147,6 +162,7 @@ class SampledProblem:
             max_spacing_mm=probes.max_spacing_mm,
             work_limit=work_limit,
             min_count=min_count,
+            hint=hint,
         )
 
     def plan_from(self, chosen) -> Plan:
@@ -186,7 +202,11 @@ def build_problem(
         # missed limit violation against 7) and on held-out (3 against 9; docs/surrogate.md).
         # The planner had used probe_media: at the femur case's coldest nerve voxel it
         # predicted 26.0 °C where the solver reached -4.9 °C (own medium: 1.3 °C).
-        return surrogate.summed_potential(probes, query)
+        # Potentials add, so each probe is scored alone (vmap) and the results summed: the
+        # surrogate unrolls its loop over probes, and compiling refinement's gradient steps
+        # for n probes took n times as long (L4: 5 s for 2 probes, 13 s for 5, per round).
+        each = jax.tree.map(lambda a: a[:, None], probes)  # one probe per row
+        return jnp.sum(jax.vmap(lambda one: surrogate.summed_potential(one, query))(each), 0)
 
     def need(t_c, sl):
         return surrogate.query_potential_of(t_c, query)[sl]
@@ -216,7 +236,12 @@ def build_problem(
         ]
     )
     reached = np.concatenate([potentials[:, roles["tumour"]], potentials[:, roles["margin"]]], 1)
-    keep = _strongest_per_centre(reached, target, candidates.centres_mm[option_candidate])
+    keep = _kept_per_centre(
+        reached,
+        target,
+        _structure_load(potentials, limits_v, structure_slices, structures),
+        candidates.centres_mm[option_candidate],
+    )
     return SampledProblem(
         case=case,
         surrogate=surrogate,
@@ -273,20 +298,60 @@ def _option_potentials(score, candidates, models, option_candidate, freeze) -> n
     return np.concatenate(potentials)
 
 
-def _strongest_per_centre(reached, target, centres_mm, *, per_centre: int = PER_CENTRE):
-    """Sorted indices of the options kept: per active-zone centre (0.5 mm bins), the
-    ``per_centre`` that reach most of each tumour and margin point's ``target`` on their own
-    (fraction reached, summed). CP-SAT proves little on thousands of options in its work
-    limit; near-duplicates are excluded by the spacing constraint anyway, and keeping every
-    centre keeps the layouts diverse."""
+def _kept_per_centre(reached, target, load, centres_mm, *, per_centre: int = PER_CENTRE):
+    """Sorted indices of the options kept, per active-zone centre (0.5 mm bins).
+
+    - The ``per_centre`` that reach most of each tumour and margin point's ``target`` on their
+      own (fraction reached, summed). CP-SAT proves little on thousands of options in its work
+      limit; near-duplicates are excluded by the spacing constraint anyway, and keeping every
+      centre keeps the layouts diverse.
+    - Where one of those alone breaks a structure limit (``load``, each option's largest
+      share of a structure point's limit, above 1): the options that trade reach against
+      load best, the Pareto front of (reach, load), thinned to at most ``per_centre`` evenly
+      along it. The strongest options are the longest freezes of the
+      largest probes; near a structure every one of them can break a limit alone, and the
+      shorter or smaller freezes that keep it would otherwise be gone before CP-SAT sees them
+      (the sacrum case: 3 of 1,109 options that keep every limit alone were left among the
+      984 strongest, and CP-SAT found no plan at all).
+    """
     alone = np.minimum(reached / target, 1.0).sum(axis=1)
     centre_key = np.round(centres_mm / 0.5).astype(np.int64)
     _, group = np.unique(centre_key, axis=0, return_inverse=True)
-    keep = []
+    group = group.reshape(-1)
+    keep = set()
     for g in range(group.max() + 1):
         members = np.nonzero(group == g)[0]
-        keep.extend(members[np.argsort(-alone[members])[:per_centre]])
-    return np.sort(np.asarray(keep))
+        strongest = members[np.argsort(-alone[members], kind="stable")[:per_centre]]
+        keep.update(strongest.tolist())
+        if np.any(load[strongest] > 1.0):
+            keep.update(_front(members, alone, load, per_centre))
+    return np.asarray(sorted(keep), dtype=np.int64)
+
+
+def _front(members, alone, load, size):
+    """At most ``size`` of ``members`` on the Pareto front of (most ``alone``, least
+    ``load``), evenly spaced along it and including both ends."""
+    order = members[np.lexsort((-alone[members], load[members]))]  # load up, then reach down
+    front, best = [], -np.inf
+    for c in order:  # each next one loads the structures more, so it must reach more
+        if alone[c] > best:
+            front.append(c)
+            best = alone[c]
+    if len(front) > size:
+        picks = np.unique(np.linspace(0, len(front) - 1, size).round().astype(int))
+        front = [front[i] for i in picks]
+    return [int(c) for c in front]
+
+
+def _structure_load(potentials, limits_v, structure_slices, structures) -> np.ndarray:
+    """(options,) each option's largest share of a structure point's limit (as potentials,
+    safety buffer included): above 1, the option alone breaks a limit."""
+    load = np.zeros(len(potentials))
+    for spec, sl in zip(structures, structure_slices, strict=True):
+        if sl.stop > sl.start:
+            limit = np.maximum(limits_v[spec.structure], 1e-6)
+            load = np.maximum(load, np.max(potentials[:, sl] / limit[None, :], axis=1))
+    return load
 
 
 def _sample(case, volume, surrogate):
