@@ -216,6 +216,39 @@ def test_refinement_reverts_an_infeasible_trajectory(surrogate):
     np.testing.assert_allclose(result.tips_mm, np.asarray(probes.tips_mm))
 
 
+def test_padded_refinement_equals_the_unpadded_one(surrogate):
+    # The planner pads every round's probes to the case's most, so one compiled optimisation
+    # serves every probe count: absent probes must change nothing and never be checked.
+    import dataclasses
+
+    import jax.numpy as jnp
+
+    from optiprobe.planner.refine import refine
+
+    probes, score, targets = _refine_problem(surrogate)
+    padded = dataclasses.replace(
+        probes,
+        tips_mm=jnp.concatenate([probes.tips_mm, jnp.asarray([[0.0, 0.0, 0.0]] * 2)]),
+        entries_mm=jnp.concatenate([probes.entries_mm, jnp.asarray([[0.0, 0.0, 1.0]] * 2)]),
+        freeze_min=jnp.concatenate([probes.freeze_min, jnp.full((2, 2), 5.0)]),
+        model=jnp.concatenate([probes.model, probes.model, probes.model]),
+        present=jnp.asarray([1.0, 0.0, 0.0]),
+    )
+    checked = []
+
+    def feasible(i, tip, entry):
+        checked.append(i)
+        return True
+
+    plain = refine(probes, score, targets, bounds_min=(3.0, 15.0), feasible=lambda *a: True)
+    result = refine(padded, score, targets, bounds_min=(3.0, 15.0), feasible=feasible)
+    assert checked == [0]
+    assert result.tips_mm.shape == (1, 3) and result.freeze_min.shape == (1, 2)
+    np.testing.assert_allclose(result.tips_mm, plain.tips_mm, atol=1e-5)
+    np.testing.assert_allclose(result.freeze_min, plain.freeze_min, atol=1e-4)
+    assert result.objective_after == pytest.approx(plain.objective_after, rel=1e-5)
+
+
 def test_margin_shortfall_says_where_and_next_to_what(small):
     from optiprobe.planner.safety import margin_shortfall
 

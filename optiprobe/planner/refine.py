@@ -79,7 +79,8 @@ def _build(probes, params, bounds):
 
 @functools.partial(jax.jit, static_argnames=("score", "bounds"))
 def _optimise(probes, targets, score, bounds):
-    """Adam on the bounded parametrisation; one compiled program per (score, probe count)."""
+    """Adam on the bounded parametrisation; one compiled program per (score, padded probe
+    count)."""
     lo, hi = bounds
     freeze = jnp.clip(probes.freeze_min, lo + 1e-3, hi - 1e-3)
     params = {
@@ -124,7 +125,12 @@ def refine(
         ``structure_scale`` (per structure point)
     bounds_min : freeze duration bounds (min)
     feasible : (probe index, tip, entry) -> bool, the candidate checks for one trajectory
+
+    ``probes`` may end in absent probes (``present`` 0, :func:`probe_set`'s ``pad_to``): they
+    add nothing, do not move, and are left out of the result, so plans of every size up to
+    the padded one share one compiled optimisation.
     """
+    n = int(np.sum(np.asarray(probes.present) > 0))
     bounds = (float(bounds_min[0]), float(bounds_min[1]))
     targets = {k: jnp.asarray(v) for k, v in targets.items()}
     before = float(_cost_jit(probes, targets, score=score))
@@ -132,7 +138,7 @@ def refine(
     tips, entries = np.array(moved.tips_mm), np.array(moved.entries_mm)
     freeze = np.array(moved.freeze_min)
     reverted = []
-    for i in range(len(tips)):
+    for i in range(n):
         if not feasible(i, tips[i], entries[i]):
             tips[i], entries[i] = np.asarray(probes.tips_mm[i]), np.asarray(probes.entries_mm[i])
             reverted.append(i)
@@ -147,4 +153,4 @@ def refine(
     if not accepted:
         tips, entries = np.asarray(probes.tips_mm), np.asarray(probes.entries_mm)
         freeze = np.asarray(probes.freeze_min)
-    return Refinement(tips, entries, freeze, before, after, tuple(reverted), accepted)
+    return Refinement(tips[:n], entries[:n], freeze[:n], before, after, tuple(reverted), accepted)
