@@ -312,3 +312,89 @@ def test_the_trade_off_plan_name_fits_the_plan_file():
         Plan(name=name, probes=[probe])  # the plan file's own name rule
         assert len(name) <= 64
     assert trade_off_name(five) == "coverage_first_without_5_limits"
+
+
+def test_a_better_selection_that_keeps_the_dropped_limit_is_no_conflict():
+    # CP-SAT stops at its work limit. Without the cord's limit it found a selection covering
+    # 5 more points that keeps the cord's limit all the same: that is a better selection
+    # with every limit, not a conflict, and the nerve's gain is counted from it.
+    from types import SimpleNamespace
+
+    from optiprobe.planner.conflicts import _conflicts
+
+    def selection(chosen, uncovered):
+        return Selection(chosen, "FEASIBLE", 0.0, 0.0, 0, uncovered, 0.1)
+
+    found = {
+        frozenset({"cord"}): selection((1,), 15),  # keeps the cord's limit
+        frozenset({"nerve"}): selection((2,), 12),  # breaks the nerve's limit
+        frozenset({"cord", "nerve"}): selection((2,), 12),
+    }
+
+    class Drops:
+        def prefetch(self, groups):
+            assert {frozenset(g) for g in groups} == set(found)
+
+        def __call__(self, group):
+            return found[frozenset(group)]
+
+    breaks = {(2, "nerve")}  # which option breaks which structure's limit
+    problem = SimpleNamespace(
+        structures=[
+            SimpleNamespace(structure="cord", min_temperature_c=10.0),
+            SimpleNamespace(structure="nerve", min_temperature_c=12.0),
+        ],
+        roles={"tumour": slice(0, 100), "margin": slice(100, 150)},
+        keeps_limits=lambda chosen, names, scale: (
+            not any((c, n) in breaks for c in chosen for n in names)
+        ),
+    )
+    reference = selection((0,), 20)
+    conflicts = _conflicts(problem, Drops(), reference, {}, safe_plan_exists=True)
+    assert [c["structure"] for c in conflicts] == ["nerve"]
+    assert conflicts[0]["sample_points_gained"] == 3  # 15 → 12, not 20 → 12
+    assert conflicts[0]["tumour_points_uncovered_with_limit"] == 15
+
+
+def test_solver_shows_a_conflict_the_surrogate_did_not_find():
+    # L4 after the final check: the surrogate found no structure limit in the way, the plan
+    # written keeps every structure limit at 90.9 %, and the final check covered 96.5 % with
+    # the dural sac at 8.3 °C. The report says so, as the solver's finding on the plans it
+    # simulated, not as a proof.
+    def evaluation(coverage, sac, root):
+        rows = (
+            Row("tumour fraction colder than -20 °C", coverage, 0.99, None, ""),
+            Row("dural_sac minimum temperature", sac, 10.0, None, "°C"),
+            Row("nerve_root minimum temperature", root, 10.0, None, "°C"),
+        )
+        return Evaluation("case", "plan", rows, {}, True, True)
+
+    written = evaluation(0.909, 11.8, 16.6)
+    rounds = [
+        ("round 1", evaluation(0.54, 26.0, 27.0)),
+        ("round 3", written),
+        ("final check", evaluation(0.965, 8.31, 11.6)),
+    ]
+    outcome = PlanOutcome(None, None, written, 100, {})
+    report = infeasibility_report(None, outcome, rounds, [])
+    (shown,) = report["conflicts_shown_by_solver"]
+    assert shown["structure"] == "dural_sac" and shown["plan"] == "final check"
+    assert shown["below_limit_by_c"] == 1.69 and shown["tumour_coverage"] == 0.965
+    text = " ".join(report["summary"])
+    assert "Conflict (shown by the solver): the dural_sac limit" in text
+    assert "not a proven conflict" not in text
+    assert [p["plan"] for p in report["solver_checked_plans"]] == [
+        "round 1",
+        "round 3",
+        "final check",
+    ]
+    # a plan that breaks the limit while covering no more shows nothing
+    rounds[2] = ("final check", evaluation(0.90, 8.31, 11.6))
+    report = infeasibility_report(None, outcome, rounds, [])
+    assert report["conflicts_shown_by_solver"] == []
+    assert "not a proven conflict" in " ".join(report["summary"])
+    # nor does anything when the plan written breaks a structure limit itself
+    broken = evaluation(0.909, 9.0, 16.6)
+    rounds[2] = ("final check", evaluation(0.965, 8.31, 11.6))
+    outcome = PlanOutcome(None, None, broken, 100, {})
+    assert infeasibility_report(None, outcome, rounds, [])["conflicts_shown_by_solver"] == []

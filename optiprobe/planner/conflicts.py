@@ -11,7 +11,9 @@ limit. :mod:`optiprobe.planner.infeasibility` states the outcome in solver numbe
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from optiprobe.planner.infeasibility import (
@@ -22,6 +24,7 @@ from optiprobe.planner.infeasibility import (
 )
 from optiprobe.planner.rounds import verify_plan
 from optiprobe.planner.safety import protection_advice
+from optiprobe.planner.select import WORK_LIMIT
 
 __all__ = ["ConflictAnalysis", "analyse_conflicts", "trade_off"]
 
@@ -43,23 +46,37 @@ def analyse_conflicts(
     volume,
     problem,
     solve: Callable,
+    scale: dict[str, float],
     *,
     safe_evaluation,
+    reference=None,
+    work_limit: float = WORK_LIMIT,
     verify_trade_off: bool = True,
     say: Callable[[str], None],
 ) -> ConflictAnalysis:
     """Which structure limits conflict with coverage, and the coverage-first trade-off.
 
-    ``solve(drop, coverage_c=...)`` selects without the limits of the structures in ``drop``
-    (:meth:`~optiprobe.planner.problem.SampledProblem.select` with the rounds' correction);
+    ``solve(drop, coverage_c=..., hint=..., work_limit=...)`` selects without the limits of
+    the structures in ``drop`` (:meth:`~optiprobe.planner.problem.SampledProblem.select` with
+    the rounds' correction ``scale``; it is called from several threads at once);
     ``safe_evaluation`` is the solver's evaluation of the best safe plan, None when there is
     none. The trade-off is verified when ``verify_trade_off`` or when no safe plan exists.
+    ``reference`` is the selection with every limit at the case's targets (the rounds' final
+    check), solved here with ``work_limit`` when not given; each selection without some
+    limits gets a quarter of ``work_limit``.
     """
     no_safe_plan = safe_evaluation is None
     coverage_c = problem.coverage.limit_isotherm_c
-    analysis = ConflictAnalysis(_conflicts(problem, solve, safe_plan_exists=not no_safe_plan))
+    if reference is None:
+        reference = solve(coverage_c=coverage_c, work_limit=work_limit)
+    # Each selection without some limits starts from the reference, which keeps every row
+    # left, so it needs only the search for what the freed rows allow: a quarter of the work.
+    drops = _Drops(solve, coverage_c, reference, work_limit / 4)
+    analysis = ConflictAnalysis(
+        _conflicts(problem, drops, reference, scale, safe_plan_exists=not no_safe_plan)
+    )
     names = [spec.structure for spec in problem.structures]
-    conflict = trade_off(analysis.conflicts, solve, coverage_c, names)
+    conflict = trade_off(analysis.conflicts, lambda drop, **_: drops(drop), coverage_c, names)
     if conflict is not None and (verify_trade_off or no_safe_plan):
         # The other side of the trade-off, checked by the solver: the plan that covers the
         # tumour when every conflicting structure's limit is set aside (with one set aside,
@@ -86,30 +103,83 @@ def analyse_conflicts(
     return analysis
 
 
-def _conflicts(problem, solve, *, safe_plan_exists: bool) -> list[dict]:
+class _Drops:
+    """The selections without some structures' limits, each solved once, started from the
+    selection with every limit (which keeps every row that is left). CP-SAT runs one worker
+    per solve with a deterministic work limit, so solving several at once, one per core,
+    changes no selection, only the wall time (L4: 4 single-structure solves and the one
+    without any limit in 23 s on 2 cores against 39 s one after another)."""
+
+    def __init__(self, solve, coverage_c: float, reference, work_limit: float):
+        self._solve, self._coverage_c, self._work_limit = solve, coverage_c, work_limit
+        self._hint = reference.chosen or None
+        self._done: dict[frozenset, object] = {}
+
+    def __call__(self, group) -> object:
+        key = frozenset(group)
+        if key not in self._done:
+            self.prefetch([group])
+        return self._done[key]
+
+    def prefetch(self, groups) -> None:
+        """Solve the ``groups`` not solved yet, as many at once as there are cores."""
+        todo: dict[frozenset, tuple] = {}
+        for group in groups:
+            if frozenset(group) not in self._done:
+                todo.setdefault(frozenset(group), tuple(group))
+        if not todo:
+            return
+        with ThreadPoolExecutor(max(1, min(len(todo), os.cpu_count() or 1))) as pool:
+            solved = list(
+                pool.map(
+                    lambda group: self._solve(
+                        group,
+                        coverage_c=self._coverage_c,
+                        hint=self._hint,
+                        work_limit=self._work_limit,
+                    ),
+                    todo.values(),
+                )
+            )
+        self._done.update(zip(todo, solved, strict=True))
+
+
+def _conflicts(
+    problem, drops: _Drops, reference, scale: dict, *, safe_plan_exists: bool
+) -> list[dict]:
     """Each structure (or, when none alone, all together) whose limit, set aside, lets the
-    surrogate cover more tumour and margin points; most points gained first. Each keeps its
-    selection under ``_selection`` for :func:`trade_off`."""
-    tumour, margin = problem.roles["tumour"], problem.roles["margin"]
-    total = int(tumour.stop - tumour.start + margin.stop - margin.start)
-    coverage_c = problem.coverage.limit_isotherm_c
-    reference = solve(coverage_c=coverage_c)
-    base = reference.uncovered_tumour + reference.uncovered_margin
-    if not reference.chosen:
-        base = total
+    surrogate cover more tumour and margin points than with every limit; most points gained
+    first. Each keeps its selection under ``_selection`` for :func:`trade_off`.
+
+    CP-SAT stops at its work limit, so a search without some limits can find a better
+    selection that keeps them all the same. Such a selection is no conflict: it raises what
+    "with every limit" covers instead (the best selection keeping every limit, ``reference``
+    or one of those, is what the gains are counted from)."""
     names = [spec.structure for spec in problem.structures]
-    groups = [(name,) for name in names]
+    groups = [(name,) for name in names] + ([tuple(names)] if len(names) > 1 else [])
+    # The one without any limit is always needed (the trade-off), so it runs with the rest.
+    drops.prefetch(groups)
+    safe = [reference] + [
+        drops(g) for g in groups if problem.keeps_limits(drops(g).chosen, g, scale)
+    ]
+    best = min((s for s in safe if s.chosen), key=_uncovered, default=reference)
+    tumour, margin = problem.roles["tumour"], problem.roles["margin"]
+    base = (
+        _uncovered(best)
+        if best.chosen
+        else int(tumour.stop - tumour.start + margin.stop - margin.start)
+    )
     conflicts = []
-    for group in groups + ([tuple(names)] if len(names) > 1 else []):
+    for group in groups:
         if len(group) > 1 and conflicts:
             break  # the joint test only when no single structure explains the conflict
-        freed = solve(group, coverage_c=coverage_c)
-        if not freed.chosen:
+        freed = drops(group)
+        if not freed.chosen or problem.keeps_limits(freed.chosen, group, scale):
             continue
-        gained = base - (freed.uncovered_tumour + freed.uncovered_margin)
+        gained = base - _uncovered(freed)
         if gained > 0:
             limit_c = min(s.min_temperature_c for s in problem.structures if s.structure in group)
-            conflicts.append(_conflict(group, limit_c, gained, reference, freed, safe_plan_exists))
+            conflicts.append(_conflict(group, limit_c, gained, best, freed, safe_plan_exists))
     conflicts.sort(key=lambda c: -c["sample_points_gained"])
     return conflicts
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = ["COVERAGE_PREFIX", "criterion_row", "english_list", "infeasibility_report", "plural"]
 
 COVERAGE_PREFIX = "tumour fraction colder than"  # the coverage row of an Evaluation
+_STRUCTURE_SUFFIX = " minimum temperature"  # a protected structure's row
 
 
 def infeasibility_report(
@@ -50,9 +51,13 @@ def infeasibility_report(
         entry = _conflict_entry(conflict, trade_evaluations, written, outcome.trade_off_written)
         conflicts.append(entry)
         summary.append(_conflict_sentence(conflict, entry))
+    shown = [] if outcome.conflicts or written is None else _shown_by_solver(rounds, written)
+    summary += [_shown_sentence(item) for item in shown]
     if not outcome.conflicts and written is not None:
         summary += _unexplained(
-            outcome.margin_shortfall or {}, proven=bool(margin_bounds or structure_bounds)
+            outcome.margin_shortfall or {},
+            proven=bool(margin_bounds or structure_bounds),
+            shown=bool(shown),
         )
     if outcome.protection:
         names = sorted({item["structure"] for item in outcome.protection})
@@ -65,17 +70,23 @@ def infeasibility_report(
         "summary": summary,
         "failing_in_written_plan": failing,
         "conflicts": conflicts,
+        "conflicts_shown_by_solver": shown,
         "solver_checked_plans": checked,
         "margin_bounded_by_held_regions": list(margin_bounds),
         "margin_bounded_by_structure_limits": list(structure_bounds),
     }
 
 
+def _labelled(rounds) -> list[tuple]:
+    """(label, evaluation) of each verified round; bare evaluations are "round 1", ..."""
+    return [r if isinstance(r, tuple) else (f"round {i + 1}", r) for i, r in enumerate(rounds)]
+
+
 def _checked_plans(rounds, trade_evaluations) -> list[dict]:
     """Every solver-checked plan, whether its limits pass and what fails."""
     return [
-        {"plan": f"round {i + 1}", "limits_pass": e.passed, "failing": _failing(e)}
-        for i, e in enumerate(rounds)
+        {"plan": label, "limits_pass": e.passed, "failing": _failing(e)}
+        for label, e in _labelled(rounds)
     ] + [
         {
             "plan": f"coverage-first without the {english_list(c['structures'])} limit"
@@ -206,14 +217,63 @@ def _conflict_sentence(conflict: dict, entry: dict) -> str:
     return text + " (the limit holds there: the solver does not confirm the conflict)."
 
 
-def _unexplained(short: dict, *, proven: bool) -> list[str]:
-    """Sentences when no structure explains the failure: not a proven conflict (unless a
-    held region bounds the margin), and what the short margin lies next to."""
+def _shown_by_solver(rounds, written) -> list[dict]:
+    """Structure limits the solver shows in the way of coverage when the surrogate found none:
+    the plan written keeps every structure limit, and a simulated plan that covers more of
+    the tumour breaks one. Per structure, the plan that covers most while breaking it."""
+    if any(not r.passed for r in written.rows if r.criterion.endswith(_STRUCTURE_SUFFIX)):
+        return []
+    covered = criterion_row(written, COVERAGE_PREFIX)
+    if covered is None:
+        return []
+    found = {}
+    for label, evaluation in _labelled(rounds):
+        cover = criterion_row(evaluation, COVERAGE_PREFIX)
+        if cover is None or cover.value <= covered.value:
+            continue
+        for row in evaluation.rows:
+            if not row.criterion.endswith(_STRUCTURE_SUFFIX) or row.passed:
+                continue
+            name = row.criterion[: -len(_STRUCTURE_SUFFIX)]
+            if name not in found or cover.value > found[name]["tumour_coverage"]:
+                found[name] = {
+                    "structure": name,
+                    "limit_c": row.limit,
+                    "plan": label,
+                    "tumour_coverage": round(cover.value, 4),
+                    "structure_min_c": round(row.value, 2),
+                    "below_limit_by_c": round(row.limit - row.value, 2),
+                    "plan_written_coverage": round(covered.value, 4),
+                }
+    return sorted(found.values(), key=lambda item: -item["below_limit_by_c"])
+
+
+def _shown_sentence(item: dict) -> str:
+    return (
+        f"Conflict (shown by the solver): the {item['structure']} limit "
+        f"({item['limit_c']:g} °C) against tumour coverage. The plan written keeps every "
+        f"structure limit and covers {item['plan_written_coverage']:.1%}; the {item['plan']} "
+        f"plan covers {item['tumour_coverage']:.1%} and takes {item['structure']} to "
+        f"{item['structure_min_c']:g} °C, {item['below_limit_by_c']:g} °C below its limit. "
+        "This shows the trade-off on the plans simulated; it does not prove that no plan has "
+        "both."
+    )
+
+
+def _unexplained(short: dict, *, proven: bool, shown: bool = False) -> list[str]:
+    """Sentences when no structure explains the failure in the surrogate: not a proven
+    conflict (unless a held region bounds the margin), and what the short margin lies next
+    to."""
     sentences = []
-    if not proven:
+    if not proven and not shown:
         sentences.append(
             "No structure limit was found to block coverage in the surrogate: the failure "
             "is the planner's (or the surrogate's) and not a proven conflict."
+        )
+    elif not proven:
+        sentences.append(
+            "The surrogate found no structure limit that blocks coverage; the conflict above "
+            "is the solver's, from the plans it simulated."
         )
     if short.get("next_to"):
         beside = ", ".join(f"{n['name']} {n['share']:.0%}" for n in short["next_to"])

@@ -37,7 +37,7 @@ from optiprobe.planner.conflicts import analyse_conflicts
 from optiprobe.planner.infeasibility import infeasibility_report
 from optiprobe.planner.problem import build_problem
 from optiprobe.planner.refinement import spacing_problem
-from optiprobe.planner.rounds import run_rounds
+from optiprobe.planner.rounds import final_check, run_rounds
 from optiprobe.planner.safety import (
     held_regions_limiting_margin,
     margin_shortfall,
@@ -138,6 +138,18 @@ def plan_case(
         work_limit=cp_sat_work_limit,
         refine_plans=refine_plans,
     )
+    reference = None  # the selection with every limit the conflict analysis starts from
+    if not any(v[2].passed for v in rounds.verified):
+        reference = final_check(
+            case,
+            volume,
+            problem,
+            access,
+            rounds,
+            say=say,
+            work_limit=cp_sat_work_limit,
+            refine_plans=refine_plans,
+        )
     outcome.rounds = rounds.records
     outcome.messages.extend(rounds.messages)
     if rounds.verified:
@@ -153,6 +165,7 @@ def plan_case(
             volume,
             problem,
             rounds.scale,
+            reference,
             work_limit=cp_sat_work_limit,
             verify_trade_off=verify_trade_off,
             say=say,
@@ -161,15 +174,34 @@ def plan_case(
         _assess(outcome, case, volume, problem, surrogate, say=say)
     if outcome.evaluation is None or not outcome.evaluation.passed:
         verified = [v[2] for v in rounds.verified]
+        labels = [
+            "final check" if r.get("final_check") else f"round {r['round']}"
+            for r in rounds.records
+            if "solver" in r
+        ]
         outcome.infeasibility = _explain(
-            outcome, case, volume, problem, verified, trade_evaluations
+            outcome,
+            case,
+            volume,
+            problem,
+            list(zip(labels, verified, strict=True)),
+            trade_evaluations,
         )
     timings["total_s"] = round(time.perf_counter() - start, 2)
     return outcome
 
 
 def _analyse(
-    outcome: PlanOutcome, case, volume, problem, scale, *, work_limit, verify_trade_off, say
+    outcome: PlanOutcome,
+    case,
+    volume,
+    problem,
+    scale,
+    reference,
+    *,
+    work_limit,
+    verify_trade_off,
+    say,
 ) -> list[tuple]:
     """Record the conflict analysis (selecting with the rounds' correction ``scale``) in
     ``outcome``; its coverage-first plan becomes the plan written when no safe plan exists.
@@ -178,8 +210,11 @@ def _analyse(
         case,
         volume,
         problem,
-        functools.partial(problem.select, scale, work_limit=work_limit),
+        functools.partial(problem.select, scale),
+        scale,
         safe_evaluation=outcome.evaluation,
+        reference=reference,
+        work_limit=work_limit,
         verify_trade_off=verify_trade_off,
         say=say,
     )

@@ -24,7 +24,7 @@ from optiprobe.planner.problem import STRUCTURE_BUFFER_C
 from optiprobe.planner.refinement import refine_plan
 from optiprobe.planner.select import WORK_LIMIT
 
-__all__ = ["Rounds", "rank", "run_rounds", "verify_plan"]
+__all__ = ["Rounds", "final_check", "rank", "run_rounds", "verify_plan"]
 
 
 @dataclass
@@ -80,27 +80,18 @@ def run_rounds(
         if not selection.chosen:
             rounds.messages.append(_no_selection(round_, selection, case, bool(rounds.verified)))
             break
-        plan = problem.plan_from(selection.chosen)
-        if refine_plans:
-            say(f"round {round_ + 1}: refining {len(plan.probes)} probes by gradient (optax)")
-            t0 = time.perf_counter()
-            plan, record["refinement"] = refine_plan(
-                plan,
-                problem,
-                access,
-                rounds.scale,
-                coverage_c=targets.coverage_c,
-                margin_c=targets.margin_c,
-            )
-            record["refinement"]["seconds"] = round(time.perf_counter() - t0, 2)
-        say(f"round {round_ + 1}: verifying {len(plan.probes)} probes with the solver")
-        t0 = time.perf_counter()
-        result, evaluation = verify_plan(case, volume, plan)
-        record["solver_s"] = round(time.perf_counter() - t0, 2)
-        record["limits_pass"] = evaluation.passed
-        record["solver"] = {row.criterion: round(row.value, 3) for row in evaluation.rows}
-        record["probes"] = len(plan.probes)
-        rounds.verified.append((plan, result, evaluation, selection))
+        plan, result, evaluation = _refine_and_verify(
+            case,
+            volume,
+            problem,
+            access,
+            rounds,
+            selection,
+            record,
+            targets,
+            say=lambda text, r=round_: say(f"round {r + 1}: {text}"),
+            refine_plans=refine_plans,
+        )
         if evaluation.passed:
             break
         if _no_better(case, rounds.verified):
@@ -111,6 +102,78 @@ def run_rounds(
         if not (changed or retargeted):
             break
     return rounds
+
+
+def final_check(
+    case,
+    volume,
+    problem,
+    access,
+    rounds: Rounds,
+    *,
+    say: Callable[[str], None],
+    work_limit: float = WORK_LIMIT,
+    refine_plans: bool = True,
+):
+    """One more round when none passed: the selection with every limit at the case's own
+    targets (no colder isotherm, no minimum probe count) and the correction the rounds ended
+    with, refined and verified by the solver like a round. It is the best plan the corrected
+    surrogate knows, and the rounds, which change their targets as they go, may not have
+    tried it. Returns the selection (the conflict analysis compares the selections without
+    some limits with it)."""
+    say("final check: the corrected surrogate's best selection with every limit (CP-SAT)")
+    targets = _Targets(problem.coverage.limit_isotherm_c, problem.margin.isotherm_c)
+    selection = problem.select(rounds.scale, work_limit=work_limit)
+    record = _record(len(rounds.records), selection, problem, rounds.scale, targets)
+    record["final_check"] = True
+    rounds.records.append(record)
+    if not selection.chosen or any(
+        set(v[3].chosen) == set(selection.chosen) for v in rounds.verified
+    ):
+        record["stopped"] = "already verified" if selection.chosen else "no selection"
+        return selection
+    _refine_and_verify(
+        case,
+        volume,
+        problem,
+        access,
+        rounds,
+        selection,
+        record,
+        targets,
+        say=lambda text: say(f"final check: {text}"),
+        refine_plans=refine_plans,
+    )
+    return selection
+
+
+def _refine_and_verify(
+    case, volume, problem, access, rounds, selection, record, targets, *, say, refine_plans
+):
+    """The selection's plan, refined (``refine_plans``) and verified by the solver; recorded
+    in ``record`` and appended to ``rounds.verified``."""
+    plan = problem.plan_from(selection.chosen)
+    if refine_plans:
+        say(f"refining {len(plan.probes)} probes by gradient (optax)")
+        t0 = time.perf_counter()
+        plan, record["refinement"] = refine_plan(
+            plan,
+            problem,
+            access,
+            rounds.scale,
+            coverage_c=targets.coverage_c,
+            margin_c=targets.margin_c,
+        )
+        record["refinement"]["seconds"] = round(time.perf_counter() - t0, 2)
+    say(f"verifying {len(plan.probes)} probes with the solver")
+    t0 = time.perf_counter()
+    result, evaluation = verify_plan(case, volume, plan)
+    record["solver_s"] = round(time.perf_counter() - t0, 2)
+    record["limits_pass"] = evaluation.passed
+    record["solver"] = {row.criterion: round(row.value, 3) for row in evaluation.rows}
+    record["probes"] = len(plan.probes)
+    rounds.verified.append((plan, result, evaluation, selection))
+    return plan, result, evaluation
 
 
 def verify_plan(case, volume, plan):
