@@ -35,13 +35,13 @@ def test_gentle_options_survive_pruning_where_the_strongest_break_a_limit():
     # One active-zone centre with eight options. The three strongest break a structure limit
     # alone (load > 1); the gentler ones keep it. Keeping only the strongest would leave CP-SAT
     # nothing it may choose there (what happened to the sacrum case).
-    from optiprobe.planner.problem import _kept_per_centre
+    from optiprobe.planner.pruning import kept_per_centre
 
     reach = np.array([[8.0], [7.0], [6.0], [5.0], [4.0], [3.0], [2.0], [1.0]])
     target = np.array([10.0])
     load = np.array([3.0, 2.0, 1.5, 0.9, 0.95, 0.5, 0.2, 0.3])
     centres = np.zeros((8, 3))
-    kept = _kept_per_centre(reach, target, load, centres, per_centre=3)
+    kept = kept_per_centre(reach, target, load, centres, per_centre=3)
     assert {0, 1, 2} <= set(kept)  # the strongest
     # The front of (reach up, load down) is 6, 5, 3, 2, 1, 0; thinned to three evenly along
     # it, it keeps both ends and the middle. Option 4 (more load, less reach than 3) and
@@ -51,11 +51,11 @@ def test_gentle_options_survive_pruning_where_the_strongest_break_a_limit():
 
 
 def test_far_from_structures_only_the_strongest_are_kept():
-    from optiprobe.planner.problem import _kept_per_centre
+    from optiprobe.planner.pruning import kept_per_centre
 
     reach = np.arange(8.0, 0.0, -1.0)[:, None]
     load = np.linspace(0.9, 0.1, 8)  # even the strongest keeps every limit alone
     centres = np.zeros((8, 3))
     centres[4:] = 5.0  # two centres
-    kept = _kept_per_centre(reach, np.array([10.0]), load, centres, per_centre=2)
+    kept = kept_per_centre(reach, np.array([10.0]), load, centres, per_centre=2)
     assert list(kept) == [0, 1, 4, 5]
