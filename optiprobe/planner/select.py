@@ -99,8 +99,9 @@ def select(
         reproducible, and the status says so.
     workers : CP-SAT workers. More than one makes the search depend on thread timing, so the
         selection may differ from run to run.
-    hint : option indices to start the search from (a selection known to keep every hard
-        constraint, e.g. one made with more structure rows); by default a greedy start.
+    hint : option indices to start the search from (e.g. a selection made with more
+        structure rows); used when it keeps the structure rows, the minimum spacing and the
+        count, else the greedy start is.
     """
     model = cp_model.CpModel()
     n = tumour.shape[0]
@@ -182,7 +183,9 @@ def select(
     for c in np.nonzero(unsafe)[0]:
         model.add(x[c] == 0)
     started_from = "greedy start"
-    if hint is not None and not np.any(unsafe[list(hint)]):
+    if hint is not None and _keeps_rows(
+        list(hint), rows, limits, too_close, neighbours, min_count, max_count
+    ):
         start, started_from = list(hint), "hint"
     else:
         start = _greedy(
@@ -270,6 +273,19 @@ class _Scored:
         picked = np.zeros(len(self.tumour), bool)
         picked[list(chosen)] = True
         return picked
+
+
+def _keeps_rows(chosen, rows, limits, too_close, neighbours, min_count, max_count) -> bool:
+    """Whether ``chosen`` keeps every integer structure row, both spacing limits and the probe
+    count (a hint that does not is not used)."""
+    others = ~np.eye(len(chosen), dtype=bool)
+    near = neighbours[np.ix_(chosen, chosen)] & others
+    return (
+        max(1, min(min_count, max_count)) <= len(chosen) <= max_count
+        and bool(np.all(rows[chosen].sum(axis=0) <= limits))
+        and not (too_close[np.ix_(chosen, chosen)] & others).any()
+        and (len(chosen) == 1 or bool(near.any(axis=1).all()))
+    )
 
 
 def _coverage_units(values) -> np.ndarray:
