@@ -59,3 +59,44 @@ def test_far_from_structures_only_the_strongest_are_kept():
     centres[4:] = 5.0  # two centres
     kept = kept_per_centre(reach, np.array([10.0]), load, centres, per_centre=2)
     assert list(kept) == [0, 1, 4, 5]
+
+
+def test_fewer_probes_after_a_pass_while_the_solver_keeps_passing(monkeypatch):
+    # The acetabulum's first passing plan had 6 probes where 3 had passed before: the
+    # surrogate under-predicts coverage, and CP-SAT ranks its sample points above probes.
+    # After a pass, one probe fewer is tried (solver-checked) while it passes, at most
+    # FEWER_STEPS times, and the best round is the passing plan with the fewest probes.
+    from types import SimpleNamespace
+
+    from optiprobe.planner import rounds as rounds_module
+    from optiprobe.planner.select import Selection
+
+    asked = []
+
+    def select(scale, **kwargs):
+        asked.append(kwargs["max_count"])
+        return Selection(tuple(range(kwargs["max_count"])), "OPTIMAL", 1.0, 1.0, 0, 0, 0.1)
+
+    def verified(case, volume, problem, access, rounds, selection, record, targets, **kw):
+        n = len(selection.chosen)
+        plan = SimpleNamespace(probes=[None] * n)
+        evaluation = SimpleNamespace(passed=n >= 4, rows=())
+        record["solver"] = {}
+        rounds.verified.append((plan, None, evaluation, selection))
+        return plan, None, evaluation
+
+    monkeypatch.setattr(rounds_module, "_refine_and_verify", verified)
+    monkeypatch.setattr(rounds_module, "rank", lambda case, e: (e.passed,))
+    problem = SimpleNamespace(select=select, roles={"margin": slice(0, 10)}, buffers_c={})
+    found = rounds_module.Rounds(scale={})
+    first = (SimpleNamespace(probes=[None] * 6), None, SimpleNamespace(passed=True), None)
+    found.verified.append(first)
+    targets = rounds_module._Targets(-20.0, 0.0)
+    kwargs = {"say": lambda text: None, "work_limit": 1.0, "refine_plans": False}
+    rounds_module._fewer_probes(None, None, problem, None, found, targets, 6, **kwargs)
+    assert asked == [5, 4]  # two steps, both passed
+    assert len(found.verified[found.best(None)][0].probes) == 4
+    asked.clear()
+    rounds_module._fewer_probes(None, None, problem, None, found, targets, 4, **kwargs)
+    assert asked == [3]  # 3 probes fail: no further step
+    assert len(found.verified[found.best(None)][0].probes) == 4

@@ -174,11 +174,7 @@ def plan_case(
         _assess(outcome, case, volume, problem, surrogate, say=say)
     if outcome.evaluation is None or not outcome.evaluation.passed:
         verified = [v[2] for v in rounds.verified]
-        labels = [
-            "final check" if r.get("final_check") else f"round {r['round']}"
-            for r in rounds.records
-            if "solver" in r
-        ]
+        labels = [_label(r) for r in rounds.records if "solver" in r]
         outcome.infeasibility = _explain(
             outcome,
             case,
@@ -266,3 +262,12 @@ def _assess(outcome: PlanOutcome, case, volume, problem, surrogate, *, say) -> N
         surrogate,
         check_worst=outcome.evaluation.passed,
     )
+
+
+def _label(record: dict) -> str:
+    """How the infeasibility report names a verified round."""
+    if record.get("final_check"):
+        return "final check"
+    if record.get("fewer_probes_than"):
+        return f"round {record['round']} (fewer probes)"
+    return f"round {record['round']}"

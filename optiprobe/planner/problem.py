@@ -127,13 +127,15 @@ class SampledProblem:
         coverage_c: float | None = None,
         margin_c: float | None = None,
         min_count: int = 1,
+        max_count: int | None = None,
         work_limit: float = WORK_LIMIT,
         hint: tuple | None = None,
     ) -> Selection:
         """CP-SAT selection with every structure limit, or without those of the structures in
         ``drop`` (conflict analysis). ``scale`` is the verification's per-structure factor on
-        the surrogate's potential; the isotherms default to the case's objectives; ``hint``
-        is a selection to start from (see :func:`~optiprobe.planner.select.select`)."""
+        the surrogate's potential; the isotherms default to the case's objectives and
+        ``max_count`` to the case's most probes; ``hint`` is a selection to start from (see
+        :func:`~optiprobe.planner.select.select`)."""
         if coverage_c is None:
             coverage_c = self.coverage.limit_isotherm_c
         if margin_c is None:
@@ -157,7 +159,7 @@ class SampledProblem:
             self.minutes,
             self.candidates.centres_mm[self.option_candidate],
             min_fraction=self.coverage.min_fraction,
-            max_count=probes.max_count,
+            max_count=probes.max_count if max_count is None else max_count,
             min_spacing_mm=probes.min_spacing_mm,
             max_spacing_mm=probes.max_spacing_mm,
             work_limit=work_limit,
