@@ -63,15 +63,15 @@ def analyse_conflicts(
     none. The trade-off is verified when ``verify_trade_off`` or when no safe plan exists.
     ``reference`` is the selection with every limit at the case's targets (the rounds' final
     check), solved here with ``work_limit`` when not given; each selection without some
-    limits gets a quarter of ``work_limit``.
+    limits gets an eighth of ``work_limit``.
     """
     no_safe_plan = safe_evaluation is None
     coverage_c = problem.coverage.limit_isotherm_c
     if reference is None:
         reference = solve(coverage_c=coverage_c, work_limit=work_limit)
     # Each selection without some limits starts from the reference, which keeps every row
-    # left, so it needs only the search for what the freed rows allow: a quarter of the work.
-    drops = _Drops(solve, coverage_c, reference, work_limit / 4)
+    # left, so it needs only the search for what the freed rows allow: an eighth of the work.
+    drops = _Drops(solve, coverage_c, reference, work_limit / 8)
     analysis = ConflictAnalysis(
         _conflicts(problem, drops, reference, scale, safe_plan_exists=not no_safe_plan)
     )

@@ -51,7 +51,7 @@ def infeasibility_report(
         entry = _conflict_entry(conflict, trade_evaluations, written, outcome.trade_off_written)
         conflicts.append(entry)
         summary.append(_conflict_sentence(conflict, entry))
-    shown = [] if outcome.conflicts or written is None else _shown_by_solver(rounds, written)
+    shown = [] if written is None else _shown_by_solver(rounds, written)
     summary += [_shown_sentence(item) for item in shown]
     if not outcome.conflicts and written is not None:
         summary += _unexplained(
@@ -218,9 +218,10 @@ def _conflict_sentence(conflict: dict, entry: dict) -> str:
 
 
 def _shown_by_solver(rounds, written) -> list[dict]:
-    """Structure limits the solver shows in the way of coverage when the surrogate found none:
-    the plan written keeps every structure limit, and a simulated plan that covers more of
-    the tumour breaks one. Per structure, the plan that covers most while breaking it."""
+    """Structure limits the solver shows in the way of coverage, whatever the surrogate
+    found: the plan written keeps every structure limit, and a verified round (or the final
+    check) that covers more of the tumour breaks one. Per structure, the plan that covers
+    most while breaking it."""
     if any(not r.passed for r in written.rows if r.criterion.endswith(_STRUCTURE_SUFFIX)):
         return []
     covered = criterion_row(written, COVERAGE_PREFIX)
