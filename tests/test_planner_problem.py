@@ -77,26 +77,26 @@ def test_fewer_probes_after_a_pass_while_the_solver_keeps_passing(monkeypatch):
         asked.append(kwargs["max_count"])
         return Selection(tuple(range(kwargs["max_count"])), "OPTIMAL", 1.0, 1.0, 0, 0, 0.1)
 
-    def verified(case, volume, problem, access, rounds, selection, record, targets, **kw):
+    def verified(self, selection, record, targets, *, say):  # the solver: 4 probes suffice
         n = len(selection.chosen)
         plan = SimpleNamespace(probes=[None] * n)
         evaluation = SimpleNamespace(passed=n >= 4, rows=())
-        record["solver"] = {}
-        rounds.verified.append((plan, None, evaluation, selection))
+        self.rounds.verified.append((plan, None, evaluation, selection))
         return plan, None, evaluation
 
-    monkeypatch.setattr(rounds_module, "_refine_and_verify", verified)
+    monkeypatch.setattr(rounds_module._Run, "verify", verified)
     monkeypatch.setattr(rounds_module, "rank", lambda case, e: (e.passed,))
     problem = SimpleNamespace(select=select, roles={"margin": slice(0, 10)}, buffers_c={})
     found = rounds_module.Rounds(scale={})
     first = (SimpleNamespace(probes=[None] * 6), None, SimpleNamespace(passed=True), None)
     found.verified.append(first)
+    run = rounds_module._Run(None, None, problem, None, found, refine_plans=False)
     targets = rounds_module._Targets(-20.0, 0.0)
-    kwargs = {"say": lambda text: None, "work_limit": 1.0, "refine_plans": False}
-    rounds_module._fewer_probes(None, None, problem, None, found, targets, 6, **kwargs)
+    kwargs = {"say": lambda text: None, "work_limit": 1.0}
+    rounds_module._fewer_probes(run, targets, 6, **kwargs)
     assert asked == [5, 4]  # two steps, both passed
     assert len(found.verified[found.best(None)][0].probes) == 4
     asked.clear()
-    rounds_module._fewer_probes(None, None, problem, None, found, targets, 4, **kwargs)
+    rounds_module._fewer_probes(run, targets, 4, **kwargs)
     assert asked == [3]  # 3 probes fail: no further step
     assert len(found.verified[found.best(None)][0].probes) == 4

@@ -200,18 +200,7 @@ def test_a_hint_is_kept_when_the_search_ends_worse(monkeypatch):
     # returned worse selections, which made "setting a limit aside covers less" possible.
     from optiprobe.planner import select as select_module
 
-    n, points = 60, 40
-    tumour, centres, structure = _random_problem(n, points, structures=5, extent_mm=60)
-    kwargs = {
-        "overfreeze": np.ones(n),
-        "minutes": np.full(n, 20.0),
-        "centres_mm": centres,
-        "min_fraction": 1.0,
-        "max_count": 6,
-        "min_spacing_mm": 5.0,
-        "max_spacing_mm": 25.0,
-    }
-    args = (tumour, np.full(points, 9.0), tumour, np.full(points, 9.0), structure)
+    args, kwargs, _ = _hint_problem()
     best = select(*args, np.full(5, 25.0), **kwargs)
     assert best.chosen and best.status == "OPTIMAL"
 
@@ -238,9 +227,21 @@ def _x_vars(proto):
 
 
 def test_a_hint_that_breaks_a_hard_constraint_is_not_used():
-    # The final check starts from the best round's selection, made under another correction:
-    # it may break a structure row now, and then the greedy start is used instead (a kept
-    # hint must keep every hard constraint).
+    # A hint made under another correction (or by a caller's mistake) may break a structure
+    # row; then the greedy start is used instead (a kept hint must keep every hard
+    # constraint).
+    args, kwargs, structure = _hint_problem()
+    limit = np.full(5, 25.0)
+    heavy = list(np.argsort(-structure.sum(axis=1))[:6])  # together they break a row
+    assert np.any(np.ceil(structure[heavy] * 10).sum(axis=0) > 250)
+    selection = select(*args, limit, hint=tuple(heavy), work_limit=1e-6, **kwargs)
+    assert "hint kept" not in selection.status
+    chosen = list(selection.chosen)
+    assert np.all(np.ceil(structure[chosen] * 10).sum(axis=0) <= 250)
+
+
+def _hint_problem():
+    """(positional args, keyword args, structure potentials) of a 60-option selection."""
     n, points = 60, 40
     tumour, centres, structure = _random_problem(n, points, structures=5, extent_mm=60)
     kwargs = {
@@ -252,11 +253,8 @@ def test_a_hint_that_breaks_a_hard_constraint_is_not_used():
         "min_spacing_mm": 5.0,
         "max_spacing_mm": 25.0,
     }
-    args = (tumour, np.full(points, 9.0), tumour, np.full(points, 9.0), structure)
-    limit = np.full(5, 25.0)
-    heavy = list(np.argsort(-structure.sum(axis=1))[:6])  # together they break a row
-    assert np.any(np.ceil(structure[heavy] * 10).sum(axis=0) > 250)
-    selection = select(*args, limit, hint=tuple(heavy), work_limit=1e-6, **kwargs)
-    assert "hint kept" not in selection.status
-    chosen = list(selection.chosen)
-    assert np.all(np.ceil(structure[chosen] * 10).sum(axis=0) <= 250)
+    return (
+        (tumour, np.full(points, 9.0), tumour, np.full(points, 9.0), structure),
+        kwargs,
+        structure,
+    )

@@ -60,6 +60,46 @@ class _Targets:
     min_count: int = 1
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every verification in one planning run shares."""
+
+    case: object
+    volume: object
+    problem: object
+    access: object
+    rounds: Rounds
+    refine_plans: bool
+
+    def verify(self, selection, record: dict, targets: _Targets, *, say) -> tuple:
+        """The selection's plan, refined (``refine_plans``) and verified by the solver;
+        recorded in ``record`` and appended to ``rounds.verified``. Returns (plan, result,
+        evaluation)."""
+        problem, rounds = self.problem, self.rounds
+        plan = problem.plan_from(selection.chosen)
+        if self.refine_plans:
+            say(f"refining {len(plan.probes)} probes by gradient (optax)")
+            t0 = time.perf_counter()
+            plan, record["refinement"] = refine_plan(
+                plan,
+                problem,
+                self.access,
+                rounds.scale,
+                coverage_c=targets.coverage_c,
+                margin_c=targets.margin_c,
+            )
+            record["refinement"]["seconds"] = round(time.perf_counter() - t0, 2)
+        say(f"verifying {len(plan.probes)} probes with the solver")
+        t0 = time.perf_counter()
+        result, evaluation = verify_plan(self.case, self.volume, plan)
+        record["solver_s"] = round(time.perf_counter() - t0, 2)
+        record["limits_pass"] = evaluation.passed
+        record["solver"] = {row.criterion: round(row.value, 3) for row in evaluation.rows}
+        record["probes"] = len(plan.probes)
+        rounds.verified.append((plan, result, evaluation, selection))
+        return plan, result, evaluation
+
+
 def run_rounds(
     case,
     volume,
@@ -74,6 +114,7 @@ def run_rounds(
     """Up to ``max_rounds`` rounds of selection, refinement and solver verification, each
     correcting the next (see the module docstring)."""
     rounds = Rounds(scale={spec.structure: 1.0 for spec in problem.structures})
+    run = _Run(case, volume, problem, access, rounds, refine_plans)
     targets = _Targets(problem.coverage.limit_isotherm_c, problem.margin.isotherm_c)
     for round_ in range(max_rounds):
         say(f"round {round_ + 1}: selecting probes with CP-SAT")
@@ -89,31 +130,11 @@ def run_rounds(
         if not selection.chosen:
             rounds.messages.append(_no_selection(round_, selection, case, bool(rounds.verified)))
             break
-        plan, result, evaluation = _refine_and_verify(
-            case,
-            volume,
-            problem,
-            access,
-            rounds,
-            selection,
-            record,
-            targets,
-            say=lambda text, r=round_: say(f"round {r + 1}: {text}"),
-            refine_plans=refine_plans,
+        plan, result, evaluation = run.verify(
+            selection, record, targets, say=lambda text, r=round_: say(f"round {r + 1}: {text}")
         )
         if evaluation.passed:
-            _fewer_probes(
-                case,
-                volume,
-                problem,
-                access,
-                rounds,
-                targets,
-                len(plan.probes),
-                say=say,
-                work_limit=work_limit,
-                refine_plans=refine_plans,
-            )
+            _fewer_probes(run, targets, len(plan.probes), say=say, work_limit=work_limit)
             break
         if _no_better(case, rounds.verified):
             record["stopped"] = "no better than an earlier round"
@@ -125,9 +146,7 @@ def run_rounds(
     return rounds
 
 
-def _fewer_probes(
-    case, volume, problem, access, rounds, targets, count, *, say, work_limit, refine_plans
-) -> None:
+def _fewer_probes(run: _Run, targets: _Targets, count: int, *, say, work_limit) -> None:
     """After a plan of ``count`` probes passes in the solver: up to ``FEWER_STEPS`` selections
     with at most one probe fewer each (same targets and correction), verified like rounds,
     while they keep passing. Probes come first in the objective, but CP-SAT ranks coverage of
@@ -139,6 +158,7 @@ def _fewer_probes(
             return
         at_most = count - 1
         say(f"fewer probes: selecting at most {at_most} with CP-SAT")
+        problem, rounds = run.problem, run.rounds
         selection = problem.select(
             rounds.scale,
             coverage_c=targets.coverage_c,
@@ -152,17 +172,8 @@ def _fewer_probes(
         if not selection.chosen:
             record["stopped"] = "no selection"
             return
-        plan, _, evaluation = _refine_and_verify(
-            case,
-            volume,
-            problem,
-            access,
-            rounds,
-            selection,
-            record,
-            targets,
-            say=lambda text: say(f"fewer probes: {text}"),
-            refine_plans=refine_plans,
+        plan, _, evaluation = run.verify(
+            selection, record, targets, say=lambda text: say(f"fewer probes: {text}")
         )
         if not evaluation.passed:
             return
@@ -201,48 +212,9 @@ def final_check(
     ):
         record["stopped"] = "already verified" if selection.chosen else "no selection"
         return selection
-    _refine_and_verify(
-        case,
-        volume,
-        problem,
-        access,
-        rounds,
-        selection,
-        record,
-        targets,
-        say=lambda text: say(f"final check: {text}"),
-        refine_plans=refine_plans,
-    )
+    run = _Run(case, volume, problem, access, rounds, refine_plans)
+    run.verify(selection, record, targets, say=lambda text: say(f"final check: {text}"))
     return selection
-
-
-def _refine_and_verify(
-    case, volume, problem, access, rounds, selection, record, targets, *, say, refine_plans
-):
-    """The selection's plan, refined (``refine_plans``) and verified by the solver; recorded
-    in ``record`` and appended to ``rounds.verified``."""
-    plan = problem.plan_from(selection.chosen)
-    if refine_plans:
-        say(f"refining {len(plan.probes)} probes by gradient (optax)")
-        t0 = time.perf_counter()
-        plan, record["refinement"] = refine_plan(
-            plan,
-            problem,
-            access,
-            rounds.scale,
-            coverage_c=targets.coverage_c,
-            margin_c=targets.margin_c,
-        )
-        record["refinement"]["seconds"] = round(time.perf_counter() - t0, 2)
-    say(f"verifying {len(plan.probes)} probes with the solver")
-    t0 = time.perf_counter()
-    result, evaluation = verify_plan(case, volume, plan)
-    record["solver_s"] = round(time.perf_counter() - t0, 2)
-    record["limits_pass"] = evaluation.passed
-    record["solver"] = {row.criterion: round(row.value, 3) for row in evaluation.rows}
-    record["probes"] = len(plan.probes)
-    rounds.verified.append((plan, result, evaluation, selection))
-    return plan, result, evaluation
 
 
 def verify_plan(case, volume, plan):
