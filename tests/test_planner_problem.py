@@ -80,15 +80,16 @@ def test_fewer_probes_after_a_pass_while_the_solver_keeps_passing(monkeypatch):
     def verified(self, selection, record, targets, *, say):  # the solver: 4 probes suffice
         n = len(selection.chosen)
         plan = SimpleNamespace(probes=[None] * n)
-        evaluation = SimpleNamespace(passed=n >= 4, rows=())
+        evaluation = SimpleNamespace(passed=n >= 4, structures_hold=True, rows=())
         self.rounds.verified.append((plan, None, evaluation, selection))
         return plan, None, evaluation
 
     monkeypatch.setattr(rounds_module._Run, "verify", verified)
-    monkeypatch.setattr(rounds_module, "rank", lambda case, e: (e.passed,))
+    monkeypatch.setattr(rounds_module, "rank", lambda case, e: (e.passed, e.structures_hold))
     problem = SimpleNamespace(select=select, roles={"margin": slice(0, 10)}, buffers_c={})
     found = rounds_module.Rounds(scale={})
-    first = (SimpleNamespace(probes=[None] * 6), None, SimpleNamespace(passed=True), None)
+    passed = SimpleNamespace(passed=True, structures_hold=True)
+    first = (SimpleNamespace(probes=[None] * 6), None, passed, None)
     found.verified.append(first)
     run = rounds_module._Run(None, None, problem, None, found, refine_plans=False)
     targets = rounds_module._Targets(-20.0, 0.0)
@@ -98,5 +99,21 @@ def test_fewer_probes_after_a_pass_while_the_solver_keeps_passing(monkeypatch):
     assert len(found.verified[found.best(None)][0].probes) == 4
     asked.clear()
     rounds_module._fewer_probes(run, targets, 4, **kwargs)
-    assert asked == [3]  # 3 probes fail: no further step
+    assert asked == [3]  # 3 probes fall short of coverage: no further step
     assert len(found.verified[found.best(None)][0].probes) == 4
+    # A step that breaks a structure limit corrects the surrogate and tries the same count
+    # again (the acetabulum: 5 probes took the nerve to 9.2 °C after 6 had passed).
+    tries = iter([False, True])
+
+    def nerve_then_pass(self, selection, record, targets, *, say):
+        passed = next(tries)
+        plan = SimpleNamespace(probes=[None] * len(selection.chosen))
+        evaluation = SimpleNamespace(passed=passed, structures_hold=passed, rows=())
+        self.rounds.verified.append((plan, None, evaluation, selection))
+        return plan, None, evaluation
+
+    monkeypatch.setattr(rounds_module._Run, "verify", nerve_then_pass)
+    monkeypatch.setattr(rounds_module, "_correct_scale", lambda *a: True)
+    asked.clear()
+    rounds_module._fewer_probes(run, targets, 6, **kwargs)
+    assert asked == [5, 5]

@@ -152,7 +152,9 @@ def _fewer_probes(run: _Run, targets: _Targets, count: int, *, say, work_limit) 
     while they keep passing. Probes come first in the objective, but CP-SAT ranks coverage of
     the surrogate's sample points above them, and the surrogate under-predicts coverage: the
     acetabulum's first pass used 6 probes to cover sample points the solver had covered with
-    3. :meth:`Rounds.best` then keeps the passing plan with the fewest probes."""
+    3. A step that breaks a structure limit corrects the surrogate near it (as a round does)
+    and, while steps remain, tries the same count again. :meth:`Rounds.best` then keeps the
+    passing plan with the fewest probes."""
     for _ in range(FEWER_STEPS):
         if count <= 1:
             return
@@ -172,12 +174,15 @@ def _fewer_probes(run: _Run, targets: _Targets, count: int, *, say, work_limit) 
         if not selection.chosen:
             record["stopped"] = "no selection"
             return
-        plan, _, evaluation = run.verify(
+        plan, result, evaluation = run.verify(
             selection, record, targets, say=lambda text: say(f"fewer probes: {text}")
         )
-        if not evaluation.passed:
-            return
-        count = len(plan.probes)
+        if evaluation.passed:
+            count = len(plan.probes)
+            continue
+        structures_hold = rank(run.case, evaluation)[1]
+        if structures_hold or not _correct_scale(problem, run.volume, rounds.scale, plan, result):
+            return  # coverage fell short (or nothing to correct): fewer probes do not do
 
 
 def final_check(
