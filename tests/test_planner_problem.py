@@ -85,6 +85,7 @@ def test_fewer_probes_after_a_pass_while_the_solver_keeps_passing(monkeypatch):
         return plan, None, evaluation
 
     monkeypatch.setattr(rounds_module._Run, "verify", verified)
+    monkeypatch.setattr(rounds_module, "FEWER_STEPS", 2)
     monkeypatch.setattr(rounds_module, "rank", lambda case, e: (e.passed, e.structures_hold))
     problem = SimpleNamespace(select=select, roles={"margin": slice(0, 10)}, buffers_c={})
     found = rounds_module.Rounds(scale={})
