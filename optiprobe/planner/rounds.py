@@ -28,7 +28,7 @@ from optiprobe.planner.problem import STRUCTURE_BUFFER_C
 from optiprobe.planner.refinement import refine_plan
 from optiprobe.planner.select import WORK_LIMIT
 
-FEWER_STEPS = 4  # solver-checked steps to fewer probes after a plan passes
+FEWER_STEPS = 2  # solver-checked steps to fewer probes after a plan passes
 
 __all__ = ["Rounds", "final_check", "rank", "run_rounds", "verify_plan"]
 
