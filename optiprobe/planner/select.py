@@ -220,9 +220,13 @@ def select(
             (), name, float("nan"), float("nan"), len(margin_flags), 0, solver.wall_time
         )
     scored = _Scored(tumour, tumour_target, margin, margin_target, allowed, cost + time_cost)
-    if started_from == "hint" and (not found or solver.objective_value > scored.objective(start)):
+    chosen = [c for c in range(n) if solver.value(x[c])] if found else []
+    if started_from == "hint" and (
+        not found or scored.objective(chosen) > scored.objective(start)
+    ):
         # CP-SAT does not always follow a hint within its work limit; the hint keeps every
-        # hard constraint, so a search that ends worse returns it instead.
+        # hard constraint, so a search that ends worse returns it instead (both counted from
+        # the options' sums).
         bound = solver.best_objective_bound if found else float("nan")
         return scored.selection(start, f"{name}: hint kept", bound, solver.wall_time)
     if not found:
@@ -231,9 +235,8 @@ def select(
         return scored.selection(start, f"{name}: greedy start used", None, solver.wall_time)
     # Uncovered points are counted from the chosen options' sums, not from CP-SAT's flags: a
     # flag may stay false on a covered point while the allowed shortfall is not used up.
-    chosen = [c for c in range(n) if solver.value(x[c])]
-    found = scored.selection(chosen, name, solver.best_objective_bound, solver.wall_time)
-    return dataclasses.replace(found, objective=solver.objective_value)
+    result = scored.selection(chosen, name, solver.best_objective_bound, solver.wall_time)
+    return dataclasses.replace(result, objective=solver.objective_value)
 
 
 @dataclass(frozen=True)
