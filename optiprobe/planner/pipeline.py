@@ -11,8 +11,9 @@ The stages, in order (each in its own module):
    :mod:`optiprobe.planner.select`).
 4. Verification and correction rounds (:mod:`optiprobe.planner.rounds`): CP-SAT selection,
    gradient refinement on the surrogate (optax, :mod:`optiprobe.planner.refinement`), the full
-   solver, and a correction of the surrogate near each structure and of the targets; the best
-   verified round is kept. Only solver numbers are reported.
+   solver, and a correction of the surrogate near each structure and of the targets; after a
+   pass, steps to one probe fewer; when no round passes, a final check at the case's own
+   targets. The best verified round is kept. Only solver numbers are reported.
 5. When limits still fail (or no selection keeps the structure limits), the conflict analysis
    and the coverage-first trade-off (:mod:`optiprobe.planner.conflicts`); the trade-off is the
    plan returned when no plan keeps every structure limit.
