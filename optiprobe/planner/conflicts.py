@@ -159,9 +159,9 @@ def _conflicts(
     groups = [(name,) for name in names] + ([tuple(names)] if len(names) > 1 else [])
     # The one without any limit is always needed (the trade-off), so it runs with the rest.
     drops.prefetch(groups)
-    safe = [reference] + [
-        drops(g) for g in groups if problem.keeps_limits(drops(g).chosen, g, scale)
-    ]
+    # Which selections keep the limits they were freed of anyway (decided once per group).
+    kept = {g: problem.keeps_limits(drops(g).chosen, g, scale) for g in groups}
+    safe = [reference] + [drops(g) for g in groups if kept[g]]
     best = min((s for s in safe if s.chosen), key=_uncovered, default=reference)
     tumour, margin = problem.roles["tumour"], problem.roles["margin"]
     base = (
@@ -174,7 +174,7 @@ def _conflicts(
         if len(group) > 1 and conflicts:
             break  # the joint test only when no single structure explains the conflict
         freed = drops(group)
-        if not freed.chosen or problem.keeps_limits(freed.chosen, group, scale):
+        if not freed.chosen or kept[group]:
             continue
         gained = base - _uncovered(freed)
         if gained > 0:
