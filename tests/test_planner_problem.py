@@ -23,12 +23,14 @@ def test_a_plans_score_is_the_sum_of_its_options_potentials(write_case):
     problem = build_problem(case, volume, candidates, surrogate, say=lambda message: None)
     assert problem.structure_slices[0].stop > problem.structure_slices[0].start
     rng = np.random.default_rng(0)
-    for _ in range(3):
-        chosen = sorted(rng.choice(len(problem.potentials), 2, replace=False))
+    for count in (1, 2, 3):
+        chosen = sorted(rng.choice(len(problem.potentials), count, replace=False))
         plan = problem.plan_from(chosen)
         scored = np.asarray(problem.score(probe_set(plan, case, surrogate)))
         summed = problem.potentials[chosen].sum(axis=0)
         assert np.all(np.abs(scored - summed) <= 0.02 * np.maximum(summed, 1.0))
+        # the compiled, padded scoring the rounds' correction uses reads the same
+        np.testing.assert_allclose(problem.plan_sums(plan), scored, rtol=1e-5, atol=1e-4)
 
 
 def test_gentle_options_survive_pruning_where_the_strongest_break_a_limit():

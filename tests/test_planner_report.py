@@ -356,19 +356,21 @@ def test_a_better_selection_that_keeps_the_dropped_limit_is_no_conflict():
     assert conflicts[0]["tumour_points_uncovered_with_limit"] == 15
 
 
+def _spine_evaluation(coverage, sac, root):
+    rows = (
+        Row("tumour fraction colder than -20 °C", coverage, 0.99, None, ""),
+        Row("dural_sac minimum temperature", sac, 10.0, None, "°C"),
+        Row("nerve_root minimum temperature", root, 10.0, None, "°C"),
+    )
+    return Evaluation("case", "plan", rows, {}, True, True)
+
+
 def test_solver_shows_a_conflict_the_surrogate_did_not_find():
     # L4 after the final check: the surrogate found no structure limit in the way, the plan
     # written keeps every structure limit at 90.9 %, and the final check covered 96.5 % with
     # the dural sac at 8.3 °C. The report says so, as the solver's finding on the plans it
     # simulated, not as a proof.
-    def evaluation(coverage, sac, root):
-        rows = (
-            Row("tumour fraction colder than -20 °C", coverage, 0.99, None, ""),
-            Row("dural_sac minimum temperature", sac, 10.0, None, "°C"),
-            Row("nerve_root minimum temperature", root, 10.0, None, "°C"),
-        )
-        return Evaluation("case", "plan", rows, {}, True, True)
-
+    evaluation = _spine_evaluation
     written = evaluation(0.909, 11.8, 16.6)
     rounds = [
         ("round 1", evaluation(0.54, 26.0, 27.0)),
@@ -398,3 +400,61 @@ def test_solver_shows_a_conflict_the_surrogate_did_not_find():
     rounds[2] = ("final check", evaluation(0.965, 8.31, 11.6))
     outcome = PlanOutcome(None, None, broken, 100, {})
     assert infeasibility_report(None, outcome, rounds, [])["conflicts_shown_by_solver"] == []
+
+
+def test_no_coverage_first_run_when_a_simulated_plan_already_shows_the_conflict(monkeypatch):
+    # L4: the surrogate finds the dural sac in the way; the final check already covered more
+    # (96.5 % against 90.9 %) with the sac below its limit, so the coverage-first plan (15 s
+    # of solver, and it covered 73.2 %) is not simulated, and a message says why.
+    from types import SimpleNamespace
+
+    from optiprobe.planner import conflicts as module
+
+    written = _spine_evaluation(0.909, 11.8, 16.6)
+    checked = [("round 3", written), ("final check", _spine_evaluation(0.965, 8.31, 11.6))]
+    sac = {"structures": ["dural_sac"]}
+    assert module._already_shown(sac, checked, written) == {"final check"}
+    assert (
+        module._already_shown({"structures": ["dural_sac", "nerve_root"]}, checked, written)
+        == set()
+    )
+    assert module._already_shown(sac, checked, None) == set()  # no safe plan: it is written
+    assert module._already_shown(None, checked, written) == set()
+
+    def selection(chosen, uncovered):
+        return Selection(chosen, "FEASIBLE", 0.0, 0.0, 0, uncovered, 0.1)
+
+    breaks = {(2, "dural_sac")}
+    problem = SimpleNamespace(
+        structures=[
+            SimpleNamespace(structure="dural_sac", min_temperature_c=10.0),
+            SimpleNamespace(structure="nerve_root", min_temperature_c=10.0),
+        ],
+        coverage=SimpleNamespace(limit_isotherm_c=-20.0),
+        roles={"tumour": slice(0, 100), "margin": slice(100, 150)},
+        keeps_limits=lambda chosen, names, scale: (
+            not any((c, n) in breaks for c in chosen for n in names)
+        ),
+    )
+
+    def solve(drop=(), **_):
+        return selection((2,), 3) if "dural_sac" in drop else selection((0,), 20)
+
+    simulated = []
+    monkeypatch.setattr(module, "_coverage_first", lambda *a: simulated.append(a))
+
+    def analyse(checked):
+        return module.analyse_conflicts(
+            None, None, problem, solve, {}, safe_evaluation=written, checked=checked, say=print
+        )
+
+    found = analyse(checked)
+    assert [c["structure"] for c in found.conflicts] == ["dural_sac"]
+    assert simulated == [] and found.trade_offs == []
+    assert "final check plan already shows the dural_sac limit" in found.message
+    with_less = [("round 3", written), ("final check", _spine_evaluation(0.90, 8.31, 11.6))]
+    with monkeypatch.context() as patched:  # covering no more shows nothing: it is simulated
+        patched.setattr(module, "_trade_off_record", lambda *a: {})
+        patched.setattr(module, "_coverage_first", lambda *a: (None, None, written))
+        found = analyse(with_less)
+    assert found.message is None and found.trade_offs == [{}]

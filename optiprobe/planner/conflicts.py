@@ -5,7 +5,8 @@ structure's limit is dropped in turn: a structure whose removal lets the surroga
 tumour or margin points conflicts with coverage (all structures together are tried only when
 no single one does). The coverage-first plan (:func:`trade_off`: the fewest limits set aside
 that let the surrogate cover what it covers with none) is verified by the solver (how far it
-breaks each limit, and when), and is the plan written when no plan keeps every structure
+breaks each limit, and when), unless a plan the solver simulated already covers more than the
+safe plan and breaks those limits; it is the plan written when no plan keeps every structure
 limit. :mod:`optiprobe.planner.infeasibility` states the outcome in solver numbers.
 """
 
@@ -21,6 +22,7 @@ from optiprobe.planner.infeasibility import (
     criterion_row,
     english_list,
     plural,
+    shown_by_solver,
 )
 from optiprobe.planner.rounds import verify_plan
 from optiprobe.planner.safety import protection_advice
@@ -52,6 +54,7 @@ def analyse_conflicts(
     reference=None,
     work_limit: float = WORK_LIMIT,
     verify_trade_off: bool = True,
+    checked=(),
     say: Callable[[str], None],
 ) -> ConflictAnalysis:
     """Which structure limits conflict with coverage, and the coverage-first trade-off.
@@ -63,7 +66,10 @@ def analyse_conflicts(
     none. The trade-off is verified when ``verify_trade_off`` or when no safe plan exists.
     ``reference`` is the selection with every limit at the case's targets (the rounds' final
     check), solved here with ``work_limit`` when not given; each selection without some
-    limits gets an eighth of ``work_limit``.
+    limits gets an eighth of ``work_limit``. ``checked`` are the (label, solver evaluation)
+    of the plans verified so far: when one of them already covers more than the safe plan
+    and breaks every limit the trade-off sets aside, the conflict is shown by the solver and
+    the coverage-first plan is not simulated (a message says which plan shows it).
     """
     no_safe_plan = safe_evaluation is None
     coverage_c = problem.coverage.limit_isotherm_c
@@ -77,7 +83,16 @@ def analyse_conflicts(
     )
     names = [spec.structure for spec in problem.structures]
     conflict = trade_off(analysis.conflicts, lambda drop, **_: drops(drop), coverage_c, names)
-    if conflict is not None and (verify_trade_off or no_safe_plan):
+    shown = _already_shown(conflict, checked, safe_evaluation)
+    if shown:
+        analysis.message = (
+            "the coverage-first plan was not simulated: the "
+            + english_list(sorted(shown))
+            + f" plan{plural(shown)} already show{'' if len(shown) > 1 else 's'} the "
+            f"{english_list(conflict['structures'])} limit{plural(conflict['structures'])} "
+            "against coverage in the solver"
+        )
+    elif conflict is not None and (verify_trade_off or no_safe_plan):
         # The other side of the trade-off, checked by the solver: the plan that covers the
         # tumour when every conflicting structure's limit is set aside (with one set aside,
         # another conflicting limit would still hold coverage back).
@@ -101,6 +116,19 @@ def analyse_conflicts(
     for found in analysis.conflicts:
         found.pop("_selection", None)
     return analysis
+
+
+def _already_shown(conflict, checked, safe_evaluation) -> set[str]:
+    """The labels of the solver-checked plans that show ``conflict`` (see
+    :func:`~optiprobe.planner.infeasibility.shown_by_solver`): together they cover more than
+    the safe plan and break each limit the trade-off sets aside. Empty when they do not, or
+    when there is no safe plan (its coverage-first plan is then the plan written)."""
+    if conflict is None or safe_evaluation is None:
+        return set()
+    found = {item["structure"]: item["plan"] for item in shown_by_solver(checked, safe_evaluation)}
+    if not set(conflict["structures"]) <= set(found):
+        return set()
+    return {found[name] for name in conflict["structures"]}
 
 
 class _Drops:

@@ -10,7 +10,14 @@ the failure, that it is not a proven conflict.
 
 from __future__ import annotations
 
-__all__ = ["COVERAGE_PREFIX", "criterion_row", "english_list", "infeasibility_report", "plural"]
+__all__ = [
+    "COVERAGE_PREFIX",
+    "criterion_row",
+    "english_list",
+    "infeasibility_report",
+    "plural",
+    "shown_by_solver",
+]
 
 COVERAGE_PREFIX = "tumour fraction colder than"  # the coverage row of an Evaluation
 _STRUCTURE_SUFFIX = " minimum temperature"  # a protected structure's row
@@ -51,7 +58,7 @@ def infeasibility_report(
         entry = _conflict_entry(conflict, trade_evaluations, written, outcome.trade_off_written)
         conflicts.append(entry)
         summary.append(_conflict_sentence(conflict, entry))
-    shown = [] if written is None else _shown_by_solver(rounds, written)
+    shown = [] if written is None else shown_by_solver(rounds, written)
     summary += [_shown_sentence(item) for item in shown]
     if not outcome.conflicts and written is not None:
         summary += _unexplained(
@@ -217,7 +224,7 @@ def _conflict_sentence(conflict: dict, entry: dict) -> str:
     return text + " (the limit holds there: the solver does not confirm the conflict)."
 
 
-def _shown_by_solver(rounds, written) -> list[dict]:
+def shown_by_solver(rounds, written) -> list[dict]:
     """Structure limits the solver shows in the way of coverage, whatever the surrogate
     found: the plan written keeps every structure limit, and a verified round (or the final
     check) that covers more of the tumour breaks one. Per structure, the plan that covers

@@ -158,6 +158,8 @@ def plan_case(
         outcome.plan, outcome.result, outcome.evaluation, _ = rounds.verified[best]
         timings["chosen_round"] = best + 1
     trade_evaluations = []  # (conflict, solver evaluation) of the trade-off plans
+    labels = [_label(r) for r in rounds.records if "solver" in r]
+    checked = list(zip(labels, [v[2] for v in rounds.verified], strict=True))
     if outcome.evaluation is None or not outcome.evaluation.passed:
         say("analysing which structure limits conflict with coverage")
         trade_evaluations = _analyse(
@@ -167,6 +169,7 @@ def plan_case(
             problem,
             rounds.scale,
             reference,
+            checked,
             work_limit=cp_sat_work_limit,
             verify_trade_off=verify_trade_off,
             say=say,
@@ -174,15 +177,8 @@ def plan_case(
     if outcome.evaluation is not None:
         _assess(outcome, case, volume, problem, surrogate, say=say)
     if outcome.evaluation is None or not outcome.evaluation.passed:
-        verified = [v[2] for v in rounds.verified]
-        labels = [_label(r) for r in rounds.records if "solver" in r]
         outcome.infeasibility = _explain(
-            outcome,
-            case,
-            volume,
-            problem,
-            list(zip(labels, verified, strict=True)),
-            trade_evaluations,
+            outcome, case, volume, problem, checked, trade_evaluations
         )
     timings["total_s"] = round(time.perf_counter() - start, 2)
     return outcome
@@ -195,6 +191,7 @@ def _analyse(
     problem,
     scale,
     reference,
+    checked,
     *,
     work_limit,
     verify_trade_off,
@@ -202,7 +199,8 @@ def _analyse(
 ) -> list[tuple]:
     """Record the conflict analysis (selecting with the rounds' correction ``scale``) in
     ``outcome``; its coverage-first plan becomes the plan written when no safe plan exists.
-    Returns the (set aside, solver evaluation) of each verified trade-off plan."""
+    ``checked`` are the (label, solver evaluation) of the plans verified so far. Returns the
+    (set aside, solver evaluation) of each verified trade-off plan."""
     found = analyse_conflicts(
         case,
         volume,
@@ -213,6 +211,7 @@ def _analyse(
         reference=reference,
         work_limit=work_limit,
         verify_trade_off=verify_trade_off,
+        checked=checked,
         say=say,
     )
     outcome.conflicts = found.conflicts
@@ -220,6 +219,7 @@ def _analyse(
     if found.written is not None:
         outcome.plan, outcome.result, outcome.evaluation = found.written
         outcome.trade_off_written = True
+    if found.message:
         outcome.messages.append(found.message)
     return found.trade_evaluations
 

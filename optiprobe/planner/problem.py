@@ -18,6 +18,7 @@ per-structure correction, or with some structure limits set aside) and
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,6 +100,15 @@ class SampledProblem:
             for spec, sl in zip(self.structures, self.structure_slices, strict=True)
             if spec.structure in names
         )
+
+    def plan_sums(self, plan) -> np.ndarray:
+        """The surrogate's summed potential of ``plan`` at every sample point. The plan is
+        padded to the case's most probes, so every plan in a run shares one compiled program
+        (called op by op, each new probe count cost L4 about 4 s of dispatch and compiling)."""
+        from optiprobe.surrogate.model import probe_set
+
+        probes = probe_set(plan, self.case, self.surrogate, pad_to=self.case.probes.max_count)
+        return np.asarray(_scored(probes, score=self.score))
 
     def role(self, name: str) -> np.ndarray:
         """Potentials (options, points) of one role's points."""
@@ -187,6 +197,11 @@ class SampledProblem:
             "solver: see metrics.json for whether it holds)",
             probes=probes,
         )
+
+
+@functools.partial(jax.jit, static_argnames=("score",))
+def _scored(probes, score):
+    return score(probes)
 
 
 def build_problem(

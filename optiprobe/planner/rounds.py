@@ -303,10 +303,9 @@ def _correct_scale(problem, volume, scale: dict, plan, result) -> bool:
     the ones that chilled it are held back.
     """
     from optiprobe.surrogate.medium import medium_of
-    from optiprobe.surrogate.model import probe_set
 
     surrogate, changed = problem.surrogate, False
-    chosen_sum = np.asarray(problem.score(probe_set(plan, problem.case, surrogate)))
+    chosen_sum = problem.plan_sums(plan)
     for spec, sl in zip(problem.structures, problem.structure_slices, strict=True):
         if sl.stop == sl.start:
             continue
