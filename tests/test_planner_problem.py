@@ -31,6 +31,12 @@ def test_a_plans_score_is_the_sum_of_its_options_potentials(write_case):
         assert np.all(np.abs(scored - summed) <= 0.02 * np.maximum(summed, 1.0))
         # the compiled, padded scoring the rounds' correction uses reads the same
         np.testing.assert_allclose(problem.plan_sums(plan), scored, rtol=1e-5, atol=1e-4)
+    # A selection from some options only answers in the problem's own option indices.
+    allowed = np.zeros(len(problem.potentials), bool)
+    allowed[1::2] = True
+    scale = {spec.structure: 1.0 for spec in problem.structures}
+    chosen = problem.select(scale, allowed=allowed, work_limit=2.0).chosen
+    assert chosen and all(allowed[c] for c in chosen)
 
 
 def test_gentle_options_survive_pruning_where_the_strongest_break_a_limit():
@@ -63,6 +69,16 @@ def test_far_from_structures_only_the_strongest_are_kept():
     assert list(kept) == [0, 1, 4, 5]
 
 
+def _rank_from_flags(monkeypatch):
+    """Rank the tests' stand-in evaluations by their ``passed`` and ``structures_hold``."""
+    from optiprobe.planner import rounds as rounds_module
+
+    def rank(case, e):
+        return rounds_module.Rank(e.passed, e.passed, e.structures_hold, 0.0)
+
+    monkeypatch.setattr(rounds_module, "rank", rank)
+
+
 def test_fewer_probes_after_a_pass_while_the_solver_keeps_passing(monkeypatch):
     # The acetabulum's first passing plan had 6 probes where 3 had passed before: the
     # surrogate under-predicts coverage, and CP-SAT ranks its sample points above probes.
@@ -88,7 +104,7 @@ def test_fewer_probes_after_a_pass_while_the_solver_keeps_passing(monkeypatch):
 
     monkeypatch.setattr(rounds_module._Run, "verify", verified)
     monkeypatch.setattr(rounds_module, "FEWER_STEPS", 2)
-    monkeypatch.setattr(rounds_module, "rank", lambda case, e: (e.passed, e.structures_hold))
+    _rank_from_flags(monkeypatch)
     problem = SimpleNamespace(select=select, roles={"margin": slice(0, 10)}, buffers_c={})
     found = rounds_module.Rounds(scale={})
     passed = SimpleNamespace(passed=True, structures_hold=True)
@@ -120,3 +136,81 @@ def test_fewer_probes_after_a_pass_while_the_solver_keeps_passing(monkeypatch):
     asked.clear()
     rounds_module._fewer_probes(run, targets, 6, **kwargs)
     assert asked == [5, 5]
+
+
+def test_a_verified_plan_ranks_above_an_unverified_one_with_fewer_probes():
+    # The acetabulum: a 4-probe plan with 17 G probes holds every limit but is not verified
+    # (17 G is not fitted to gel data); the 3-probe plan of 2.4 mm probes is. And a passing
+    # unverified plan still ranks above one that fails a limit.
+    from types import SimpleNamespace
+
+    from optiprobe.metrics.evaluate import Evaluation, Row
+    from optiprobe.planner.rounds import Rounds, rank
+
+    case = SimpleNamespace(protected=[SimpleNamespace(structure="nerve")])
+
+    def evaluation(nerve, calibrated):
+        rows = (
+            Row("tumour fraction colder than -20 °C", 1.0, 0.99, None, ""),
+            Row("nerve minimum temperature", nerve, 10.0, None, "°C"),
+        )
+        return Evaluation("case", "plan", rows, {}, True, calibrated)
+
+    def plan(n):
+        return SimpleNamespace(probes=[None] * n)
+
+    found = Rounds(scale={})
+    found.verified += [
+        (plan(2), None, evaluation(8.0, True), None),  # breaks the nerve limit
+        (plan(4), None, evaluation(22.0, False), None),
+        (plan(5), None, evaluation(21.0, True), None),
+        (plan(3), None, evaluation(20.0, True), None),
+    ]
+    assert found.best(case) == 3
+    assert rank(case, found.verified[1][2]) > rank(case, found.verified[0][2])
+    assert rank(case, found.verified[0][2]).structures_hold is False
+
+
+def test_gel_calibrated_models_only_after_an_unverified_pass(monkeypatch):
+    # After a pass that is not verified, one selection from the fitted models' options, then
+    # fewer-probe steps from it (from those options too) while the solver keeps passing.
+    from types import SimpleNamespace
+
+    from optiprobe.planner import rounds as rounds_module
+    from optiprobe.planner.select import Selection
+
+    asked = []
+
+    def select(scale, *, allowed=None, max_count=None, **kwargs):
+        asked.append((max_count, None if allowed is None else tuple(np.flatnonzero(allowed))))
+        n = 4 if max_count is None else max_count
+        return Selection(tuple(range(n)), "OPTIMAL", 1.0, 1.0, 0, 0, 0.1)
+
+    def verified(self, selection, record, targets, *, say):  # 3 probes suffice
+        n = len(selection.chosen)
+        plan = SimpleNamespace(probes=[None] * n)
+        evaluation = SimpleNamespace(passed=n >= 3, structures_hold=True, rows=())
+        self.rounds.verified.append((plan, None, evaluation, selection))
+        return plan, None, evaluation
+
+    monkeypatch.setattr(rounds_module._Run, "verify", verified)
+    _rank_from_flags(monkeypatch)
+    problem = SimpleNamespace(
+        select=select,
+        roles={"margin": slice(0, 10)},
+        buffers_c={},
+        uncalibrated=np.array([True, False, True, False]),
+    )
+    run = rounds_module._Run(None, None, problem, None, rounds_module.Rounds({}), False)
+    targets = rounds_module._Targets(-20.0, 0.0)
+    kwargs = {"say": lambda text: None, "work_limit": 1.0}
+    assert rounds_module._calibrated_models(run, targets, **kwargs)
+    assert asked == [(None, (1, 3)), (3, (1, 3)), (2, (1, 3))]
+    records = run.rounds.records
+    assert all(r["calibrated_models_only"] for r in records)
+    assert [r.get("fewer_probes_than") for r in records] == [None, 4, 3]
+    # no fitted model in the case: nothing to try
+    problem.uncalibrated = np.ones(4, bool)
+    asked.clear()
+    assert not rounds_module._calibrated_models(run, targets, **kwargs)
+    assert asked == []

@@ -44,6 +44,36 @@ def test_fewest_probes_that_cover_the_tumour():
     assert selection.uncovered_tumour == 0 and selection.gap == 0.0
 
 
+def test_calibrated_models_after_probes_before_overfreeze():
+    # Options 0 and 1 each cover the tumour alone; 0 freezes less but its model is not
+    # fitted to gel data (a plan with it cannot be verified), so 1 is chosen. Two fitted
+    # options (2 and 3) together also cover it, but probes come first: one probe it is.
+    tumour = np.array([[10.0, 10.0, 10.0], [10.0, 10.0, 10.0], [10.0, 10, 0], [0.0, 10, 10]])
+    centres = np.array([[0.0, 0, 0], [20.0, 0, 0], [40.0, 0, 0], [48.0, 0, 0]])
+
+    def run(uncalibrated):
+        return select(
+            tumour,
+            np.full(3, 9.0),
+            np.zeros((4, 0)),
+            np.zeros(0),
+            np.zeros((4, 0)),
+            np.zeros(0),
+            overfreeze=np.array([1.0, 2.0, 1.0, 1.0]),
+            minutes=np.array([10.0, 30.0, 10.0, 10.0]),
+            centres_mm=centres,
+            min_fraction=1.0,
+            max_count=4,
+            min_spacing_mm=5.0,
+            time_limit_s=5.0,
+            uncalibrated=uncalibrated,
+        ).chosen
+
+    assert run(None) == (0,)
+    assert run(np.array([True, False, False, False])) == (1,)
+    assert run(np.array([True, True, False, False])) == (0,)  # both uncalibrated: the cheaper
+
+
 def test_structure_limit_is_hard_and_forces_two_probes():
     selection = _run(structure_limit=20.0)
     assert selection.chosen == (0, 1)  # option 2 would put 30 > 20 into the structure

@@ -91,13 +91,16 @@ def plan_models_calibrated(case: Case, plan) -> bool:
 
     A user-defined model (even one reusing a catalogue name) and the 17 G models are not.
     """
+    return bool(plan.probes) and all(model_calibrated(case, p.model) for p in plan.probes)
+
+
+def model_calibrated(case: Case, name: str) -> bool:
+    """True when the probe model ``name`` is a catalogue model fitted to gel data and the
+    case does not define its own model of that name."""
     from optiprobe.probes import CATALOGUE
 
     custom = {m.name for m in case.probes.models if not isinstance(m, str)}
-    return bool(plan.probes) and all(
-        p.model not in custom and p.model in CATALOGUE and CATALOGUE[p.model].calibrated
-        for p in plan.probes
-    )
+    return name not in custom and name in CATALOGUE and CATALOGUE[name].calibrated
 
 
 def ice_margins_mm(t_min_c: np.ndarray, tumor: np.ndarray, spacing_mm, isotherm_c: float):

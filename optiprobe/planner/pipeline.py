@@ -269,6 +269,12 @@ def _label(record: dict) -> str:
     """How the infeasibility report names a verified round."""
     if record.get("final_check"):
         return "final check"
-    if record.get("fewer_probes_than"):
-        return f"round {record['round']} (fewer probes)"
-    return f"round {record['round']}"
+    notes = [
+        text
+        for key, text in (
+            ("fewer_probes_than", "fewer probes"),
+            ("calibrated_models_only", "gel-calibrated models only"),
+        )
+        if record.get(key)
+    ]
+    return f"round {record['round']}" + (f" ({', '.join(notes)})" if notes else "")

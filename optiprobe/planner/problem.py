@@ -18,6 +18,7 @@ per-structure correction, or with some structure limits set aside) and
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Callable
@@ -101,6 +102,16 @@ class SampledProblem:
             if spec.structure in names
         )
 
+    @property
+    def uncalibrated(self) -> np.ndarray:
+        """(options,) whether each option's probe model is not fitted to gel data: a plan
+        using one is not verified, whatever the solver says."""
+        from optiprobe.metrics.evaluate import model_calibrated
+
+        models = self.candidates.models
+        calibrated = {name: model_calibrated(self.case, name) for name in set(models)}
+        return np.array([not calibrated[models[c]] for c in self.option_candidate], bool)
+
     def plan_sums(self, plan) -> np.ndarray:
         """The surrogate's summed potential of ``plan`` at every sample point. The plan is
         padded to the case's most probes, so every plan in a run shares one compiled program
@@ -140,34 +151,41 @@ class SampledProblem:
         max_count: int | None = None,
         work_limit: float = WORK_LIMIT,
         hint: tuple | None = None,
+        allowed: np.ndarray | None = None,
     ) -> Selection:
         """CP-SAT selection with every structure limit, or without those of the structures in
         ``drop`` (conflict analysis). ``scale`` is the verification's per-structure factor on
         the surrogate's potential; the isotherms default to the case's objectives and
         ``max_count`` to the case's most probes; ``hint`` is a selection to start from (see
-        :func:`~optiprobe.planner.select.select`)."""
+        :func:`~optiprobe.planner.select.select`); ``allowed`` (options,) bool, when given,
+        is the options it may choose from (indices stay the problem's)."""
         if coverage_c is None:
             coverage_c = self.coverage.limit_isotherm_c
         if margin_c is None:
             margin_c = self.margin.isotherm_c
+        index = np.arange(len(self.potentials)) if allowed is None else np.flatnonzero(allowed)
+        potentials = self.potentials[index]
         rows = [
-            (self.potentials[:, sl] * scale[spec.structure], self.limits_v[spec.structure])
+            (potentials[:, sl] * scale[spec.structure], self.limits_v[spec.structure])
             for spec, sl in zip(self.structures, self.structure_slices, strict=True)
             if spec.structure not in drop
         ]
         values = np.concatenate([r[0] for r in rows], axis=1) if rows else None
         bounds = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
+        if hint is not None:
+            where = {int(option): k for k, option in enumerate(index)}
+            hint = tuple(where[c] for c in hint) if all(c in where for c in hint) else None
         probes = self.case.probes
-        return select(
-            self.role("tumour"),
+        found = select(
+            potentials[:, self.roles["tumour"]],
             self.need(coverage_c, self.roles["tumour"]),
-            self.role("margin"),
+            potentials[:, self.roles["margin"]],
             self.need(margin_c, self.roles["margin"]),
-            values if values is not None else np.zeros((len(self.potentials), 0)),
+            values if values is not None else np.zeros((len(index), 0)),
             bounds,
-            self.overfreeze,
-            self.minutes,
-            self.candidates.centres_mm[self.option_candidate],
+            self.overfreeze[index],
+            self.minutes[index],
+            self.candidates.centres_mm[self.option_candidate[index]],
             min_fraction=self.coverage.min_fraction,
             max_count=probes.max_count if max_count is None else max_count,
             min_spacing_mm=probes.min_spacing_mm,
@@ -175,7 +193,9 @@ class SampledProblem:
             work_limit=work_limit,
             min_count=min_count,
             hint=hint,
+            uncalibrated=self.uncalibrated[index],
         )
+        return dataclasses.replace(found, chosen=tuple(int(index[c]) for c in found.chosen))
 
     def plan_from(self, chosen) -> Plan:
         """The plan of the chosen option indices (tips and entries rounded to 0.1 mm)."""

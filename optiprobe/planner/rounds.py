@@ -9,10 +9,14 @@ options are held back there); if tumour coverage (or the ice margin) fails, the 
 (margin) target is made 5 °C colder, and when every structure limit held, the next selection
 must use one probe more. At most ``max_rounds`` rounds, stopping when a round is no better
 than an earlier one; :meth:`Rounds.best` is the best verified round (every limit, then
-structure limits, then coverage, then the fewest probes). Only solver numbers are reported.
+verified with gel-fitted probe models, then structure limits, then coverage, then the fewest
+probes). Only solver numbers are reported.
 
 After a round passes, up to ``FEWER_STEPS`` more selections with one probe fewer each are
-verified while they pass (:func:`_fewer_probes`). When none passes, :func:`final_check`
+verified while they pass (:func:`_fewer_probes`). When the plan that passed is not verified
+because a probe model of it is not fitted to gel data, a selection from the fitted models only
+comes first (:func:`_calibrated_models`), and the steps to fewer probes start from it when it
+passes. When none passes, :func:`final_check`
 verifies the corrected surrogate's best selection at the case's own targets.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,7 +35,7 @@ from optiprobe.planner.select import WORK_LIMIT
 
 FEWER_STEPS = 2  # solver-checked steps to fewer probes after a plan passes
 
-__all__ = ["Rounds", "final_check", "rank", "run_rounds", "verify_plan"]
+__all__ = ["Rank", "Rounds", "final_check", "rank", "run_rounds", "verify_plan"]
 
 
 @dataclass
@@ -134,7 +139,10 @@ def run_rounds(
             selection, record, targets, say=lambda text, r=round_: say(f"round {r + 1}: {text}")
         )
         if evaluation.passed:
-            _fewer_probes(run, targets, len(plan.probes), say=say, work_limit=work_limit)
+            if evaluation.verified or not _calibrated_models(
+                run, targets, say=say, work_limit=work_limit
+            ):
+                _fewer_probes(run, targets, len(plan.probes), say=say, work_limit=work_limit)
             break
         if _no_better(case, rounds.verified):
             record["stopped"] = "no better than an earlier round"
@@ -146,43 +154,90 @@ def run_rounds(
     return rounds
 
 
-def _fewer_probes(run: _Run, targets: _Targets, count: int, *, say, work_limit) -> None:
+def _fewer_probes(
+    run: _Run, targets: _Targets, count: int, *, say, work_limit, allowed=None
+) -> None:
     """After a plan of ``count`` probes passes in the solver: up to ``FEWER_STEPS`` selections
-    with at most one probe fewer each (same targets and correction), verified like rounds,
-    while they keep passing. Probes come first in the objective, but CP-SAT ranks coverage of
-    the surrogate's sample points above them, and the surrogate under-predicts coverage: the
-    acetabulum's first pass used 6 probes to cover sample points the solver had covered with
-    3. A step that breaks a structure limit corrects the surrogate near it (as a round does)
-    and, while steps remain, tries the same count again. :meth:`Rounds.best` then keeps the
-    passing plan with the fewest probes."""
+    with at most one probe fewer each (same targets and correction; from the options
+    ``allowed``, default all), verified like rounds, while they keep passing. Probes come
+    first in the objective, but CP-SAT ranks coverage of the surrogate's sample points above
+    them, and the surrogate under-predicts coverage: the acetabulum's first pass used 6
+    probes to cover sample points the solver had covered with 3. A step that breaks a
+    structure limit corrects the surrogate near it (as a round does) and, while steps remain,
+    tries the same count again. :meth:`Rounds.best` then keeps the passing plan with the
+    fewest probes."""
     for _ in range(FEWER_STEPS):
         if count <= 1:
             return
-        at_most = count - 1
-        say(f"fewer probes: selecting at most {at_most} with CP-SAT")
-        problem, rounds = run.problem, run.rounds
-        selection = problem.select(
-            rounds.scale,
-            coverage_c=targets.coverage_c,
-            margin_c=targets.margin_c,
-            max_count=at_most,
+        say(f"fewer probes: selecting at most {count - 1} with CP-SAT")
+        done = _step(
+            run,
+            targets,
+            {"fewer_probes_than": count, "calibrated_models_only": allowed is not None},
+            say=lambda text: say(f"fewer probes: {text}"),
             work_limit=work_limit,
+            max_count=count - 1,
+            allowed=allowed,
         )
-        record = _record(len(rounds.records), selection, problem, rounds.scale, targets)
-        record["fewer_probes_than"] = count
-        rounds.records.append(record)
-        if not selection.chosen:
-            record["stopped"] = "no selection"
+        if done is None:
             return
-        plan, result, evaluation = run.verify(
-            selection, record, targets, say=lambda text: say(f"fewer probes: {text}")
-        )
+        plan, result, evaluation = done
         if evaluation.passed:
             count = len(plan.probes)
             continue
-        structures_hold = rank(run.case, evaluation)[1]
-        if structures_hold or not _correct_scale(problem, run.volume, rounds.scale, plan, result):
+        structures_hold = rank(run.case, evaluation).structures_hold
+        if structures_hold or not _correct_scale(
+            run.problem, run.volume, run.rounds.scale, plan, result
+        ):
             return  # coverage fell short (or nothing to correct): fewer probes do not do
+
+
+def _calibrated_models(run: _Run, targets: _Targets, *, say, work_limit) -> bool:
+    """After a plan passes but is not verified (a probe model of it is not fitted to gel
+    data), when the case allows a model that is: one selection from the options of fitted
+    models only, verified like a round, and fewer-probe steps from it when it passes (it
+    then ranks above every unverified plan, see :meth:`Rounds.best`). Whether it passed.
+    The acetabulum's passing plans mixed 17 G probes (gentle next to the nerve) with 2.4 mm
+    ones and were not verified (5 probes after two fewer-probe steps); from the 2.4 mm
+    options alone it found a verified plan of 4, then 3."""
+    allowed = ~run.problem.uncalibrated
+    if not allowed.any():
+        return False
+    say("gel-calibrated probe models only: selecting with CP-SAT")
+    done = _step(
+        run,
+        targets,
+        {"calibrated_models_only": True},
+        say=lambda text: say(f"gel-calibrated models only: {text}"),
+        work_limit=work_limit,
+        allowed=allowed,
+    )
+    if done is None or not done[2].passed:
+        return False
+    count = len(done[0].probes)
+    _fewer_probes(run, targets, count, say=say, work_limit=work_limit, allowed=allowed)
+    return True
+
+
+def _step(run: _Run, targets: _Targets, labels: dict, *, say, work_limit, **select):
+    """One selection at ``targets`` with the rounds' correction (``select``: further
+    arguments of :meth:`~optiprobe.planner.problem.SampledProblem.select`), recorded with
+    ``labels`` and verified; (plan, result, evaluation), or None without a selection."""
+    problem, rounds = run.problem, run.rounds
+    selection = problem.select(
+        rounds.scale,
+        coverage_c=targets.coverage_c,
+        margin_c=targets.margin_c,
+        work_limit=work_limit,
+        **select,
+    )
+    record = _record(len(rounds.records), selection, problem, rounds.scale, targets)
+    record.update({key: value for key, value in labels.items() if value})
+    rounds.records.append(record)
+    if not selection.chosen:
+        record["stopped"] = "no selection"
+        return None
+    return run.verify(selection, record, targets, say=say)
 
 
 def final_check(
@@ -238,9 +293,21 @@ def verify_plan(case, volume, plan):
     return result, evaluation
 
 
-def rank(case, evaluation) -> tuple:
-    """Order verified plans: every limit holding first, then every structure limit holding,
-    then the smallest total shortfall of the coverage and margin limits (relative)."""
+class Rank(NamedTuple):
+    """How :func:`rank` orders verified plans (a larger tuple is better)."""
+
+    passed: bool  # every limit holds in the solver
+    verified: bool  # ... and every probe model is fitted to gel data
+    structures_hold: bool
+    shortfall: float  # minus the relative shortfall of the coverage and margin limits
+
+
+def rank(case, evaluation) -> Rank:
+    """Order verified plans: every limit holding first, then verified (every probe model
+    fitted to gel data: the acetabulum's 5-probe plan with 17 G probes held every limit but
+    is not verified, where a 3-probe plan of 2.4 mm probes was), then every structure limit
+    holding, then the smallest total shortfall of the coverage and margin limits
+    (relative)."""
     protected = {p.structure for p in case.protected}
     structures_hold = all(
         row.passed for row in evaluation.rows if row.criterion.split(" ")[0] in protected
@@ -250,7 +317,7 @@ def rank(case, evaluation) -> tuple:
         for row in evaluation.rows
         if row.criterion.split(" ")[0] not in protected
     )
-    return (evaluation.passed, structures_hold, -shortfall)
+    return Rank(evaluation.passed, evaluation.verified, structures_hold, -shortfall)
 
 
 def _record(round_: int, selection, problem, scale: dict, targets: _Targets) -> dict:
@@ -288,7 +355,8 @@ def _no_better(case, verified: list[tuple]) -> bool:
     held; while a structure limit still fails in the solver, the correction is what changes
     between rounds, and it gets every round allowed."""
     last = rank(case, verified[-1][2])
-    return len(verified) > 1 and last[1] and last <= max(rank(case, v[2]) for v in verified[:-1])
+    earlier = max((rank(case, v[2]) for v in verified[:-1]), default=None)
+    return earlier is not None and last.structures_hold and last <= earlier
 
 
 def _correct_scale(problem, volume, scale: dict, plan, result) -> bool:

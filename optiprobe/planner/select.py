@@ -14,7 +14,9 @@ conservatively). Structure limits are hard. Tumour coverage (beyond the ``min_fr
 allows) and margin points are soft but dominate the objective, so a case whose coverage
 conflicts with a structure still gets the best *safe* plan and a report of the shortfall. The
 objective is lexicographic by weights: fewest uncovered tumour and margin points, then fewest
-probes, then least over-freezing of healthy tissue and freezing time. Potentials are scaled to
+probes, then fewest probes of a model not fitted to gel data (the solver's numbers for such a
+plan are not validated, so it cannot be verified), then least over-freezing of healthy tissue
+and freezing time. Potentials are scaled to
 integers (0.1 °C-equivalent), rounded *down* for cooling that must be reached and *up* for
 cooling that must be avoided, and contributions below 1 °C-equivalent are dropped from coverage
 rows (which only makes coverage harder).
@@ -34,8 +36,10 @@ SCALE = 10.0  # integer units per °C-equivalent
 WORK_LIMIT = 40.0  # CP-SAT deterministic time per selection (see select)
 SMALL = 0.3  # °C-equivalent: smaller contributions leave the structure rows (see below)
 # Lexicographic weights: uncovered tumour (beyond what min_fraction allows) and margin points
-# first, since both are limits; then probes; then over-freezing and time.
-W_COVERAGE, W_PROBE, W_OVERFREEZE = 10_000_000, 100_000, 1
+# first, since both are limits; then probes; then probes of uncalibrated models; then
+# over-freezing and time (at most about 150 per option, so 6 options stay below one
+# uncalibrated probe, and 6 uncalibrated probes below one probe more).
+W_COVERAGE, W_PROBE, W_UNCALIBRATED, W_OVERFREEZE = 10_000_000, 100_000, 10_000, 1
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ def select(
     time_limit_s: float = 300.0,
     workers: int = 1,
     hint: tuple | None = None,
+    uncalibrated: np.ndarray | None = None,
 ) -> Selection:
     """Solve the selection problem.
 
@@ -102,6 +107,8 @@ def select(
     hint : option indices to start the search from (e.g. a selection made with more
         structure rows); used when it keeps the structure rows, the minimum spacing and the
         count, else the greedy start is.
+    uncalibrated : (options,) bool, whether an option's probe model is not fitted to gel
+        data; at the same coverage and probe count, fewer of those are chosen.
     """
     model = cp_model.CpModel()
     n = tumour.shape[0]
@@ -166,11 +173,13 @@ def select(
     margin_hits = [f for f in margin_flags if f is not None]
     uncovered_margin = len(margin_flags) - sum(margin_hits)
     cost = np.round(overfreeze / max(float(np.max(overfreeze)), 1e-9) * 100).astype(int)
-    time_cost = np.round(minutes).astype(int)
+    cost = W_OVERFREEZE * (cost + np.round(minutes).astype(int))
+    if uncalibrated is not None:
+        cost = cost + W_UNCALIBRATED * np.asarray(uncalibrated, int)
     model.minimize(
         W_COVERAGE * (shortfall + uncovered_margin)
         + W_PROBE * sum(x)
-        + W_OVERFREEZE * sum(int(cost[c] + time_cost[c]) * x[c] for c in range(n))
+        + sum(int(cost[c]) * x[c] for c in range(n))
     )
     too_close = distance < min_spacing_mm
     rows = np.asarray(row_values, np.int64).reshape(-1, n).T  # (options, rows)
@@ -219,7 +228,7 @@ def select(
         return Selection(
             (), name, float("nan"), float("nan"), len(margin_flags), 0, solver.wall_time
         )
-    scored = _Scored(tumour, tumour_target, margin, margin_target, allowed, cost + time_cost)
+    scored = _Scored(tumour, tumour_target, margin, margin_target, allowed, cost)
     chosen = [c for c in range(n) if solver.value(x[c])] if found else []
     if started_from == "hint" and (
         not found or scored.objective(chosen) > scored.objective(start)
@@ -248,7 +257,7 @@ class _Scored:
     margin: np.ndarray
     margin_target: np.ndarray
     allowed: int  # tumour points allowed to stay short
-    cost: np.ndarray  # (options,) over-freezing and time, in the objective's integer units
+    cost: np.ndarray  # (options,) model, over-freezing and time, in the objective's units
 
     def objective(self, chosen) -> float:
         picked = self._picked(chosen)
@@ -256,7 +265,7 @@ class _Scored:
         return float(
             W_COVERAGE * (shortfall + _missed(self.margin, self.margin_target, picked))
             + W_PROBE * len(chosen)
-            + W_OVERFREEZE * int(self.cost[picked].sum())
+            + int(self.cost[picked].sum())
         )
 
     def selection(self, chosen, status: str, bound: float | None, wall_s: float) -> Selection:
