@@ -65,9 +65,13 @@ def print_planner_findings(planner: dict) -> None:
         )
     for trade in planner.get("trade_off_plans", []):
         values = "; ".join(f"{escape(k)} {v:g}" for k, v in trade["solver"].items())
-        _out.print(
-            f"trade-off without the {escape(trade['set_aside'])} limit(s) (solver): {values}"
+        label = trade.get("simulated_as", "coverage-first")
+        what = (
+            f"without the {escape(trade['set_aside'])} limit(s)"
+            if label == "coverage-first"
+            else f"the {escape(label)} plan, past the {escape(trade['set_aside'])} limit(s)"
         )
+        _out.print(f"trade-off {what} (solver): {values}")
         if trade.get("covers_more_than_plan_written") is False:
             _out.print(
                 "  [yellow]the trade-off plan covers no more of the tumour than the plan "

@@ -411,7 +411,8 @@ def test_no_coverage_first_run_when_a_simulated_plan_already_shows_the_conflict(
     from optiprobe.planner import conflicts as module
 
     written = _spine_evaluation(0.909, 11.8, 16.6)
-    checked = [("round 3", written), ("final check", _spine_evaluation(0.965, 8.31, 11.6))]
+    final = _spine_evaluation(0.965, 8.31, 11.6)
+    checked = [("round 3", written), ("final check", final)]
     sac = {"structures": ["dural_sac"]}
     assert module._already_shown(sac, checked, written) == {"final check"}
     assert (
@@ -442,19 +443,41 @@ def test_no_coverage_first_run_when_a_simulated_plan_already_shows_the_conflict(
 
     simulated = []
     monkeypatch.setattr(module, "_coverage_first", lambda *a: simulated.append(a))
+    # the trade-off entry: which plan, with which solver evaluation
+    monkeypatch.setattr(module, "_trade_off_record", lambda *a: {"plan": a[2], "eval": a[4]})
 
     def analyse(checked):
+        runs = [(label, f"plan of {label}", None, e) for label, e in checked]
         return module.analyse_conflicts(
-            None, None, problem, solve, {}, safe_evaluation=written, checked=checked, say=print
+            None, None, problem, solve, {}, safe_evaluation=written, checked=runs, say=print
         )
 
     found = analyse(checked)
     assert [c["structure"] for c in found.conflicts] == ["dural_sac"]
-    assert simulated == [] and found.trade_offs == []
+    assert simulated == [] and found.trade_evaluations == []
+    # its protection and timing come from the plan that shows the conflict
+    assert found.trade_offs == [
+        {"plan": "plan of final check", "eval": final, "simulated_as": "final check"}
+    ]
     assert "final check plan already shows the dural_sac limit" in found.message
     with_less = [("round 3", written), ("final check", _spine_evaluation(0.90, 8.31, 11.6))]
     with monkeypatch.context() as patched:  # covering no more shows nothing: it is simulated
-        patched.setattr(module, "_trade_off_record", lambda *a: {})
-        patched.setattr(module, "_coverage_first", lambda *a: (None, None, written))
+        patched.setattr(module, "_coverage_first", lambda *a: ("trade", None, written))
         found = analyse(with_less)
-    assert found.message is None and found.trade_offs == [{}]
+    assert found.message is None
+    (entry,) = found.trade_offs
+    assert entry == {"plan": "trade", "eval": written, "simulated_as": "coverage-first"}
+
+
+def test_cli_names_the_plan_that_stands_for_the_trade_off(capsys):
+    # A trade-off entry from a plan the rounds simulated is not "without the limit": it is
+    # that plan, which breaks it. The coverage-first entry keeps its wording.
+    from optiprobe.cli_output import print_planner_findings
+
+    def entry(label):
+        return {"set_aside": "dural_sac", "solver": {"coverage": 0.965}, "simulated_as": label}
+
+    print_planner_findings({"trade_off_plans": [entry("final check"), entry("coverage-first")]})
+    text = " ".join(capsys.readouterr().out.split())
+    assert "trade-off the final check plan, past the dural_sac limit(s) (solver)" in text
+    assert "trade-off without the dural_sac limit(s) (solver)" in text

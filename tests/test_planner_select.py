@@ -74,6 +74,19 @@ def test_calibrated_models_after_probes_before_overfreeze():
     assert run(np.array([True, True, False, False])) == (0,)  # both uncalibrated: the cheaper
 
 
+def test_objective_weights_stay_lexicographic_for_many_probes_and_long_freezes():
+    # The case format allows 16 probes and long freezes: the weights grow so that a probe
+    # more always costs more than every uncalibrated probe and every freezing term together.
+    from optiprobe.planner.select import W_COVERAGE, W_PROBE, W_UNCALIBRATED, _weights
+
+    assert _weights(6, np.array([145, 30])) == (W_COVERAGE, W_PROBE, W_UNCALIBRATED)
+    for count, c in ((16, 150), (16, 2_000), (3, 50_000)):
+        w = _weights(count, np.array([c, 0]))
+        assert w.uncalibrated > count * c
+        assert w.probe > count * (w.uncalibrated + c)
+        assert w.coverage > count * (w.probe + w.uncalibrated + c)
+
+
 def test_structure_limit_is_hard_and_forces_two_probes():
     selection = _run(structure_limit=20.0)
     assert selection.chosen == (0, 1)  # option 2 would put 30 > 20 into the structure

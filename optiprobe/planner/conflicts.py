@@ -66,10 +66,11 @@ def analyse_conflicts(
     none. The trade-off is verified when ``verify_trade_off`` or when no safe plan exists.
     ``reference`` is the selection with every limit at the case's targets (the rounds' final
     check), solved here with ``work_limit`` when not given; each selection without some
-    limits gets an eighth of ``work_limit``. ``checked`` are the (label, solver evaluation)
-    of the plans verified so far: when one of them already covers more than the safe plan
-    and breaks every limit the trade-off sets aside, the conflict is shown by the solver and
-    the coverage-first plan is not simulated (a message says which plan shows it).
+    limits gets an eighth of ``work_limit``. ``checked`` are the (label, plan, result,
+    evaluation) of the plans the solver simulated so far: when they already cover more than
+    the safe plan and break every limit the trade-off sets aside, the conflict is shown by
+    the solver and the coverage-first plan is not simulated; the trade-off entry (protection,
+    time to each limit) is then the covering plan's, and a message says so.
     """
     no_safe_plan = safe_evaluation is None
     coverage_c = problem.coverage.limit_isotherm_c
@@ -83,14 +84,21 @@ def analyse_conflicts(
     )
     names = [spec.structure for spec in problem.structures]
     conflict = trade_off(analysis.conflicts, lambda drop, **_: drops(drop), coverage_c, names)
-    shown = _already_shown(conflict, checked, safe_evaluation)
+    shown = _already_shown(conflict, [(r[0], r[3]) for r in checked], safe_evaluation)
     if shown:
+        label, plan, result, evaluation = max(
+            (r for r in checked if r[0] in shown), key=lambda r: _coverage(r[3])
+        )
+        record = _trade_off_record(
+            case, volume, plan, result, evaluation, conflict, safe_evaluation
+        )
+        analysis.trade_offs.append(record | {"simulated_as": label})
         analysis.message = (
             "the coverage-first plan was not simulated: the "
             + english_list(sorted(shown))
             + f" plan{plural(shown)} already show{'' if len(shown) > 1 else 's'} the "
             f"{english_list(conflict['structures'])} limit{plural(conflict['structures'])} "
-            "against coverage in the solver"
+            f"against coverage in the solver (its trade_off_plans entry is the {label} plan)"
         )
     elif conflict is not None and (verify_trade_off or no_safe_plan):
         # The other side of the trade-off, checked by the solver: the plan that covers the
@@ -102,9 +110,10 @@ def analyse_conflicts(
         )
         plan, result, evaluation = _coverage_first(case, volume, problem, conflict)
         analysis.trade_evaluations.append((conflict, evaluation))
-        analysis.trade_offs.append(
-            _trade_off_record(case, volume, plan, result, evaluation, conflict, safe_evaluation)
+        record = _trade_off_record(
+            case, volume, plan, result, evaluation, conflict, safe_evaluation
         )
+        analysis.trade_offs.append(record | {"simulated_as": "coverage-first"})
         if no_safe_plan:
             analysis.written = plan, result, evaluation
             analysis.message = (

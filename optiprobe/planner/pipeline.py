@@ -159,7 +159,8 @@ def plan_case(
         timings["chosen_round"] = best + 1
     trade_evaluations = []  # (conflict, solver evaluation) of the trade-off plans
     labels = [_label(r) for r in rounds.records if "solver" in r]
-    checked = list(zip(labels, [v[2] for v in rounds.verified], strict=True))
+    runs = [(label, *v[:3]) for label, v in zip(labels, rounds.verified, strict=True)]
+    checked = [(label, run[3]) for label, run in zip(labels, runs, strict=True)]
     if outcome.evaluation is None or not outcome.evaluation.passed:
         say("analysing which structure limits conflict with coverage")
         trade_evaluations = _analyse(
@@ -169,7 +170,7 @@ def plan_case(
             problem,
             rounds.scale,
             reference,
-            checked,
+            runs,
             work_limit=cp_sat_work_limit,
             verify_trade_off=verify_trade_off,
             say=say,
@@ -199,8 +200,8 @@ def _analyse(
 ) -> list[tuple]:
     """Record the conflict analysis (selecting with the rounds' correction ``scale``) in
     ``outcome``; its coverage-first plan becomes the plan written when no safe plan exists.
-    ``checked`` are the (label, solver evaluation) of the plans verified so far. Returns the
-    (set aside, solver evaluation) of each verified trade-off plan."""
+    ``checked`` are the (label, plan, result, evaluation) of the plans verified so far.
+    Returns the (set aside, solver evaluation) of each verified trade-off plan."""
     found = analyse_conflicts(
         case,
         volume,

@@ -139,7 +139,7 @@ def run_rounds(
             selection, record, targets, say=lambda text, r=round_: say(f"round {r + 1}: {text}")
         )
         if evaluation.passed:
-            if evaluation.verified or not _calibrated_models(
+            if evaluation.probe_models_calibrated or not _calibrated_models(
                 run, targets, say=say, work_limit=work_limit
             ):
                 _fewer_probes(run, targets, len(plan.probes), say=say, work_limit=work_limit)
@@ -201,7 +201,7 @@ def _calibrated_models(run: _Run, targets: _Targets, *, say, work_limit) -> bool
     ones and were not verified (5 probes after two fewer-probe steps); from the 2.4 mm
     options alone it found a verified plan of 4, then 3."""
     allowed = ~run.problem.uncalibrated
-    if not allowed.any():
+    if not allowed.any() or allowed.all():
         return False
     say("gel-calibrated probe models only: selecting with CP-SAT")
     done = _step(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -37,8 +38,9 @@ WORK_LIMIT = 40.0  # CP-SAT deterministic time per selection (see select)
 SMALL = 0.3  # °C-equivalent: smaller contributions leave the structure rows (see below)
 # Lexicographic weights: uncovered tumour (beyond what min_fraction allows) and margin points
 # first, since both are limits; then probes; then probes of uncalibrated models; then
-# over-freezing and time (at most about 150 per option, so 6 options stay below one
-# uncalibrated probe, and 6 uncalibrated probes below one probe more).
+# over-freezing and time (0-100 for over-freezing plus the minutes, per option). These are
+# the smallest weights used; :func:`_weights` raises them where a case's probe count or
+# freezing times would let a lower tier outweigh a higher one.
 W_COVERAGE, W_PROBE, W_UNCALIBRATED, W_OVERFREEZE = 10_000_000, 100_000, 10_000, 1
 
 
@@ -174,11 +176,12 @@ def select(
     uncovered_margin = len(margin_flags) - sum(margin_hits)
     cost = np.round(overfreeze / max(float(np.max(overfreeze)), 1e-9) * 100).astype(int)
     cost = W_OVERFREEZE * (cost + np.round(minutes).astype(int))
+    weights = _weights(max_count, cost)
     if uncalibrated is not None:
-        cost = cost + W_UNCALIBRATED * np.asarray(uncalibrated, int)
+        cost = cost + weights.uncalibrated * np.asarray(uncalibrated, int)
     model.minimize(
-        W_COVERAGE * (shortfall + uncovered_margin)
-        + W_PROBE * sum(x)
+        weights.coverage * (shortfall + uncovered_margin)
+        + weights.probe * sum(x)
         + sum(int(cost[c]) * x[c] for c in range(n))
     )
     too_close = distance < min_spacing_mm
@@ -228,7 +231,7 @@ def select(
         return Selection(
             (), name, float("nan"), float("nan"), len(margin_flags), 0, solver.wall_time
         )
-    scored = _Scored(tumour, tumour_target, margin, margin_target, allowed, cost)
+    scored = _Scored(tumour, tumour_target, margin, margin_target, allowed, cost, weights)
     chosen = [c for c in range(n) if solver.value(x[c])] if found else []
     if started_from == "hint" and (
         not found or scored.objective(chosen) > scored.objective(start)
@@ -248,6 +251,24 @@ def select(
     return dataclasses.replace(result, objective=solver.objective_value)
 
 
+class _Weights(NamedTuple):
+    coverage: int  # per uncovered point
+    probe: int
+    uncalibrated: int  # per probe of a model not fitted to gel data
+
+
+def _weights(max_count: int, cost: np.ndarray) -> _Weights:
+    """Weights that keep the objective lexicographic at up to ``max_count`` probes with the
+    per-option over-freezing and time ``cost``: each tier outweighs the most every tier below
+    it can add. The constants above where they suffice (every shipped case: 6 probes, at most
+    about 150 per option)."""
+    c = int(np.max(cost, initial=0))
+    uncalibrated = max(W_UNCALIBRATED, max_count * c + 1)
+    probe = max(W_PROBE, max_count * (uncalibrated + c) + 1)
+    coverage = max(W_COVERAGE, max_count * (probe + uncalibrated + c) + 1)
+    return _Weights(coverage, probe, uncalibrated)
+
+
 @dataclass(frozen=True)
 class _Scored:
     """:func:`select`'s objective for a given set of options, counted as CP-SAT counts it."""
@@ -258,13 +279,14 @@ class _Scored:
     margin_target: np.ndarray
     allowed: int  # tumour points allowed to stay short
     cost: np.ndarray  # (options,) model, over-freezing and time, in the objective's units
+    weights: _Weights
 
     def objective(self, chosen) -> float:
         picked = self._picked(chosen)
         shortfall = max(0, _missed(self.tumour, self.tumour_target, picked) - self.allowed)
         return float(
-            W_COVERAGE * (shortfall + _missed(self.margin, self.margin_target, picked))
-            + W_PROBE * len(chosen)
+            self.weights.coverage * (shortfall + _missed(self.margin, self.margin_target, picked))
+            + self.weights.probe * len(chosen)
             + int(self.cost[picked].sum())
         )
 
