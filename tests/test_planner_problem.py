@@ -84,6 +84,24 @@ def _rank_from_flags(monkeypatch):
     monkeypatch.setattr(rounds_module, "rank", rank)
 
 
+def _stand_in_solver(monkeypatch, *, enough: int):
+    """Verification by a stand-in solver: plans of ``enough`` probes or more pass, and every
+    structure limit holds; evaluations are ranked by :func:`_rank_from_flags`."""
+    from types import SimpleNamespace
+
+    from optiprobe.planner import rounds as rounds_module
+
+    def verified(self, selection, record, targets, *, say):
+        n = len(selection.chosen)
+        plan = SimpleNamespace(probes=[None] * n)
+        evaluation = SimpleNamespace(passed=n >= enough, structures_hold=True, rows=())
+        self.rounds.verified.append((plan, None, evaluation, selection))
+        return plan, None, evaluation
+
+    monkeypatch.setattr(rounds_module._Run, "verify", verified)
+    _rank_from_flags(monkeypatch)
+
+
 def test_fewer_probes_after_a_pass_while_the_solver_keeps_passing(monkeypatch):
     # The acetabulum's first passing plan had 6 probes where 3 had passed before: the
     # surrogate under-predicts coverage, and CP-SAT ranks its sample points above probes.
@@ -100,16 +118,8 @@ def test_fewer_probes_after_a_pass_while_the_solver_keeps_passing(monkeypatch):
         asked.append(kwargs["max_count"])
         return Selection(tuple(range(kwargs["max_count"])), "OPTIMAL", 1.0, 1.0, 0, 0, 0.1)
 
-    def verified(self, selection, record, targets, *, say):  # the solver: 4 probes suffice
-        n = len(selection.chosen)
-        plan = SimpleNamespace(probes=[None] * n)
-        evaluation = SimpleNamespace(passed=n >= 4, structures_hold=True, rows=())
-        self.rounds.verified.append((plan, None, evaluation, selection))
-        return plan, None, evaluation
-
-    monkeypatch.setattr(rounds_module._Run, "verify", verified)
+    _stand_in_solver(monkeypatch, enough=4)
     monkeypatch.setattr(rounds_module, "FEWER_STEPS", 2)
-    _rank_from_flags(monkeypatch)
     problem = SimpleNamespace(select=select, roles={"margin": slice(0, 10)}, buffers_c={})
     found = rounds_module.Rounds(scale={})
     passed = SimpleNamespace(passed=True, structures_hold=True)
@@ -191,15 +201,7 @@ def test_gel_calibrated_models_only_after_an_unverified_pass(monkeypatch):
         n = 4 if max_count is None else max_count
         return Selection(tuple(range(n)), "OPTIMAL", 1.0, 1.0, 0, 0, 0.1)
 
-    def verified(self, selection, record, targets, *, say):  # 3 probes suffice
-        n = len(selection.chosen)
-        plan = SimpleNamespace(probes=[None] * n)
-        evaluation = SimpleNamespace(passed=n >= 3, structures_hold=True, rows=())
-        self.rounds.verified.append((plan, None, evaluation, selection))
-        return plan, None, evaluation
-
-    monkeypatch.setattr(rounds_module._Run, "verify", verified)
-    _rank_from_flags(monkeypatch)
+    _stand_in_solver(monkeypatch, enough=3)
     problem = SimpleNamespace(
         select=select,
         roles={"margin": slice(0, 10)},
