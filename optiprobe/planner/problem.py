@@ -102,10 +102,10 @@ class SampledProblem:
             if spec.structure in names
         )
 
-    @property
+    @functools.cached_property
     def uncalibrated(self) -> np.ndarray:
         """(options,) whether each option's probe model is not fitted to gel data: a plan
-        using one is not verified, whatever the solver says."""
+        using one is not verified, whatever the solver says (computed once per problem)."""
         from optiprobe.metrics.evaluate import model_calibrated
 
         models = self.candidates.models
