@@ -164,7 +164,8 @@ AllowUnsafeOption = Annotated[
     bool,
     typer.Option(
         "--allow-unsafe-paths",
-        help="Simulate even if a needle crosses a structure the case says to avoid.",
+        help="Simulate even if a needle comes closer to a structure than the case allows, or "
+        "the plan breaks the case's probe count or spacing limits.",
     ),
 ]
 

@@ -83,22 +83,29 @@ def load_inputs(
     Raises
     ------
     OptiprobeError
-        Naming the file and field; a needle path too close to a structure is an error unless
-        ``allow_unsafe_paths`` (then it is returned in ``warnings``).
+        Naming the file and field; a needle path too close to a structure, or more probes or
+        a spacing than the case allows, is an error unless ``allow_unsafe_paths`` (then it is
+        returned in ``warnings``).
     """
     from optiprobe.anatomy.voxelize import case_grid
     from optiprobe.case import load_plan
-    from optiprobe.validation import load_and_voxelize, needle_path_problems
+    from optiprobe.validation import (
+        PROBE_LIMITS_HINT,
+        load_and_voxelize,
+        needle_path_problems,
+        probe_limit_problems,
+    )
 
     if case is None:
         case, volume = load_and_voxelize(case_path)
     plan = load_plan(plan_path, case, grid=case_grid(case))
     warnings = []
-    for location, message in needle_path_problems(plan, case, volume):
+    limits_hint = PROBE_LIMITS_HINT + ", or --allow-unsafe-paths to simulate it"
+    found = [(*p, limits_hint) for p in probe_limit_problems(plan, case)]
+    found += [(*p, UNSAFE_PATH_HINT) for p in needle_path_problems(plan, case, volume)]
+    for location, message, allowed in found:
         if not allow_unsafe_paths:
-            raise OptiprobeError(
-                message, file=plan_path, location=location, allowed=UNSAFE_PATH_HINT
-            )
+            raise OptiprobeError(message, file=plan_path, location=location, allowed=allowed)
         warnings.append(message)
     return RunInputs(Path(case_path), case, volume, plan, tuple(warnings))
 

@@ -11,7 +11,12 @@ from optiprobe.anatomy.voxelize import voxelize as build_volume
 from optiprobe.case import Case, Plan, is_plan_file, load_case, load_plan, plan_case_path
 from optiprobe.errors import OptiprobeError
 
-__all__ = ["load_and_voxelize", "needle_path_problems", "validate_file"]
+__all__ = [
+    "load_and_voxelize",
+    "needle_path_problems",
+    "probe_limit_problems",
+    "validate_file",
+]
 
 
 def load_and_voxelize(path: str | Path):
@@ -81,6 +86,8 @@ def _validate_plan(path: Path) -> str:
         load_plan(path, case, grid=case_grid(case))
     except OptiprobeError as error:
         raise _with_file(error, path) from None
+    for location, message in probe_limit_problems(plan, case):
+        raise OptiprobeError(message, file=path, location=location, allowed=PROBE_LIMITS_HINT)
     problems = needle_path_problems(plan, case, build_volume(case))
     if problems:
         location, message = problems[0]
@@ -92,9 +99,41 @@ def _validate_plan(path: Path) -> str:
             allowed="a path that keeps the clearance (move the entry or tip)",
         )
     return (
-        f"plan {plan.name}: {count}; models, freeze durations, depths, tip positions and "
-        f"needle clearances checked against case {case.name} (entry windows and angles are not)"
+        f"plan {plan.name}: {count}; models, freeze durations, depths, tip positions, probe "
+        f"count and spacing, and needle clearances checked against case {case.name} (entry "
+        "windows and angles are not)"
     )
+
+
+SPACING_TOL_MM = 0.1  # plan files hold coordinates to 0.1 mm
+PROBE_LIMITS_HINT = (
+    "at most probes.max_count probes, active zones at least probes.min_spacing_mm apart and "
+    "each within probes.max_spacing_mm of its nearest neighbour (the case's limits)"
+)
+
+
+def probe_limit_problems(plan: Plan, case: Case) -> list[tuple[str, str]]:
+    """(location, message) where ``plan`` breaks the case's probe count or spacing limits,
+    spacing measured between active-zone centres as the planner enforces it (within
+    ``SPACING_TOL_MM``)."""
+    from optiprobe.planner.refinement import spacing_problem
+    from optiprobe.probes import get_probe_model
+
+    limits, problems = case.probes, []
+    if len(plan.probes) > limits.max_count:
+        problems.append(
+            ("probes", f"{len(plan.probes)} probes, more than the case's {limits.max_count}")
+        )
+    custom = {m.name: m for m in limits.models if not isinstance(m, str)}
+    models = {p.model: custom.get(p.model) or get_probe_model(p.model) for p in plan.probes}
+    # Plans written by the planner keep tips and entries to 0.1 mm, which moves a centre by up
+    # to about that much: L4's plan has two zones 7.996 mm apart where CP-SAT had 8.0.
+    spacing = spacing_problem(
+        plan, models, limits.min_spacing_mm, limits.max_spacing_mm, tolerance_mm=SPACING_TOL_MM
+    )
+    if spacing is not None:
+        problems.append(("probes", spacing))
+    return problems
 
 
 def _forbidden(case: Case) -> dict[str, float]:

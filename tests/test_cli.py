@@ -262,3 +262,28 @@ def test_clearance_is_measured_not_just_crossing():
     # P2 and P4 pass 5.7 mm from the sac (docs/scenarios.md): inside a 6 mm clearance.
     assert [p[0] for p in problems] == ["probes[1]", "probes[3]"]
     assert all("mm from dural_sac" in p[1] for p in problems)
+
+
+def test_a_plan_that_breaks_the_cases_probe_count_or_spacing_is_refused(tmp_path):
+    # A hand-edited plan with two active zones 4.8 mm apart (the L4 case asks for 8) was
+    # "ok" for validate and simulated as verified; the case's limits are now checked.
+    from optiprobe.case import load_plan
+    from optiprobe.validation import load_and_voxelize, probe_limit_problems
+
+    plan = _l4_plan_text(tmp_path, **{"tip_mm: [10, 11, -4]": "tip_mm: [9, 5, 3]"})
+    result = _run("validate", str(plan))
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "two active zones 4.8 mm apart (minimum 8)" in text
+    assert "P1_transpedicular_left and P3_extrapedicular_left" in text
+    assert "probes.min_spacing_mm" in text
+    result = _run("simulate", str(L4), str(plan), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert not (tmp_path / "out").exists()
+    case, _ = load_and_voxelize(L4)
+    reference = load_plan(SCENARIOS / "l4_reference_plan.yaml")
+    assert probe_limit_problems(reference, case) == []
+    fewer = case.model_copy(update={"probes": case.probes.model_copy(update={"max_count": 3})})
+    assert probe_limit_problems(reference, fewer) == [
+        ("probes", "4 probes, more than the case's 3")
+    ]

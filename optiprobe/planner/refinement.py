@@ -121,12 +121,13 @@ def _moved_plan(plan, result, entries: dict, bounds: tuple[float, float]):
 
 
 def spacing_problem(
-    plan, models: dict, min_spacing_mm: float, max_spacing_mm: float
+    plan, models: dict, min_spacing_mm: float, max_spacing_mm: float, tolerance_mm: float = 0.0
 ) -> str | None:
     """Whether ``plan``'s active-zone centres break the case's spacing limits, as CP-SAT
     enforces them (every pair at least ``min_spacing_mm`` apart; with two probes or more, each
-    with a neighbour within ``max_spacing_mm``); None when they hold. ``models`` maps model
-    names to :class:`~optiprobe.probes.ProbeModel` (``Access.models``)."""
+    with a neighbour within ``max_spacing_mm``), by more than ``tolerance_mm``; None when they
+    hold. ``models`` maps model names to :class:`~optiprobe.probes.ProbeModel`
+    (``Access.models``)."""
     if len(plan.probes) < 2:
         return None
     centres = []
@@ -136,12 +137,17 @@ def spacing_problem(
         centres.append(tip + models[p.model].active_middle_mm * unit)
     distance = np.linalg.norm(np.asarray(centres)[:, None] - np.asarray(centres)[None], axis=-1)
     np.fill_diagonal(distance, np.inf)
-    if distance.min() < min_spacing_mm:
-        return f"two active zones {distance.min():.1f} mm apart (minimum {min_spacing_mm:g})"
+    names = [p.name for p in plan.probes]
+    if distance.min() < min_spacing_mm - tolerance_mm:
+        a, b = np.unravel_index(np.argmin(distance), distance.shape)
+        return (
+            f"two active zones {distance.min():.1f} mm apart (minimum {min_spacing_mm:g}): "
+            f"{names[a]} and {names[b]}"
+        )
     nearest = distance.min(axis=1)
-    if nearest.max() > max_spacing_mm:
+    if nearest.max() > max_spacing_mm + tolerance_mm:
         return (
             f"a probe {nearest.max():.1f} mm from its nearest neighbour "
-            f"(maximum {max_spacing_mm:g})"
+            f"(maximum {max_spacing_mm:g}): {names[int(np.argmax(nearest))]}"
         )
     return None
