@@ -275,6 +275,8 @@ def plan(
             "[bold red]NOT verified: limits fail in the solver[/]; this is the best plan found "
             "that keeps the structure limits in the surrogate"
         )
+    if not evaluation.probe_models_calibrated and not evaluation.passed:
+        verdict += " (and a probe model is not gel-calibrated, so it could not be verified)"
     _out.print(f"{verdict}. Wrote {escape(str(output))}/ (plan.yaml, metrics.json, planner.json)")
     _export(output, export)
     raise typer.Exit(EXIT_OK if evaluation.passed else EXIT_CRITERIA_FAILED)

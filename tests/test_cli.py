@@ -104,6 +104,9 @@ def test_plan_writes_a_solver_checked_plan_that_validates(write_case, tmp_path):
     assert (report is None) == metrics["all_limits_pass"]
     if report is not None:
         assert report["summary"] and "infeasibility report" in result.output
+    # The verdict says when a probe model could not have been verified anyway (17 G).
+    uncalibrated = "not gel-calibrated" in " ".join(result.output.split())
+    assert uncalibrated == (not metrics["probe_models_calibrated"] and not metrics["verified"])
 
 
 def test_plan_with_bad_case_exits_2(tmp_path):

@@ -481,3 +481,29 @@ def test_cli_names_the_plan_that_stands_for_the_trade_off(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "trade-off the final check plan, past the dural_sac limit(s) (solver)" in text
     assert "trade-off without the dural_sac limit(s) (solver)" in text
+
+
+def test_cli_says_in_words_what_the_solver_found_for_the_worst_placement_error(capsys):
+    # It printed "worst case solver-checked: limits hold False" (a newcomer's trial).
+    from optiprobe.cli_output import print_planner_findings
+
+    def robustness(held):
+        worst = {} if held is None else {"solver_limits_hold": held}
+        return {
+            "robustness": {
+                "fraction_holding": 0.95,
+                "perturbations": 20,
+                "shift_mm": 2.0,
+                "worst": worst,
+            }
+        }
+
+    texts = []
+    for held in (True, False, None):
+        print_planner_findings(robustness(held))
+        texts.append(" ".join(capsys.readouterr().out.split()))
+    assert all("robustness (surrogate): limits hold under 95% of 20" in t for t in texts)
+    assert "simulated by the solver, keeps every limit" in texts[0]
+    assert "simulated by the solver, breaks a limit" in texts[1]
+    assert "solver" not in texts[2].replace("robustness (surrogate)", "")
+    assert not any("False" in t or "True" in t for t in texts)
