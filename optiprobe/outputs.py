@@ -153,8 +153,9 @@ def write_run_record(
     folder: str | Path, case_path: str | Path, case, plan, *, header: str | None = None, **extra
 ) -> None:
     """Write the inputs of a simulation into its folder, so that the folder stands alone:
-    ``plan.yaml`` (naming the case relative to the folder) and ``run.json`` (the case file, the
-    inputs digest of :func:`inputs_digest`, the optiprobe version, and ``extra``). Reports and
+    ``plan.yaml`` (naming the case relative to the folder) and ``run.json`` (the case file,
+    relative and absolute, so a moved folder still finds it; the inputs digest of
+    :func:`inputs_digest`, the optiprobe version, and ``extra``). Reports and
     comparisons read these; a run folder without them predates this record."""
     from optiprobe import __version__
 
@@ -164,6 +165,7 @@ def write_run_record(
     write_atomic(folder / "plan.yaml", plan_yaml(plan, relative, header=header))
     record = {
         "case": relative,
+        "case_absolute": str(Path(case_path).resolve()),  # when the folder has been moved
         "plan": "plan.yaml",
         "inputs_digest": inputs_digest(case, plan),
         "optiprobe_version": __version__,
@@ -205,5 +207,8 @@ def read_run_record(folder: str | Path) -> dict:
     except (OSError, ValueError) as error:
         raise OptiprobeError(f"cannot read {RUN_RECORD}: {error}", file=path) from None
     record["case"] = (folder / record["case"]).resolve()
+    absolute = record.get("case_absolute")
+    if not record["case"].exists() and absolute and Path(absolute).exists():
+        record["case"] = Path(absolute)  # the folder was moved; the case file was not
     record["plan"] = (folder / record["plan"]).resolve()
     return record

@@ -212,10 +212,23 @@ def test_folder_that_is_not_a_run_is_refused(tmp_path):
 def test_missing_case_file_is_refused(run_dir, tmp_path):
     copy = _copy_run(run_dir, tmp_path)
     (copy.parent / "case.yaml").unlink()
+    record = json.loads((copy / "run.json").read_text())
+    record["case_absolute"] = str(copy.parent / "case.yaml")  # gone too
+    (copy / "run.json").write_text(json.dumps(record))
     result = _report(str(copy))
     assert result.exit_code == 2
     assert "case file named by run.json does not exist" in result.output
     assert str(copy.parent / "case.yaml") in result.output
+
+
+def test_a_moved_run_folder_still_finds_its_case(run_dir, tmp_path):
+    # A newcomer moved a run folder two levels deeper: the case path relative to it broke.
+    # run.json also keeps the absolute path, used when the relative one no longer resolves.
+    moved = tmp_path / "a" / "b" / "run"
+    shutil.copytree(run_dir, moved, ignore=shutil.ignore_patterns("*.html"))
+    result = _report(str(moved))
+    assert result.exit_code == 0, result.output
+    assert (moved / "report.html").exists()
 
 
 def test_plan_probe_outside_the_case_grid_is_refused(run_dir, tmp_path):
