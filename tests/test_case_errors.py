@@ -39,6 +39,7 @@ def test_malformed_yaml_reports_line_and_column(write_case):
     assert "malformed YAML" in error.message
     assert error.location.startswith("line ")
     assert "column" in error.location
+    assert "indented by the same number of spaces" in error.allowed  # what YAML expects
 
 
 def test_schema_violation_reports_field_value_and_allowed(write_case):

@@ -62,9 +62,18 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         mark = exc.problem_mark or exc.context_mark
         where = None if mark is None else f"line {mark.line + 1}, column {mark.column + 1}"
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
-        raise OptiprobeError(f"malformed YAML: {problem}", file=path, location=where) from None
+        raise OptiprobeError(
+            f"malformed YAML: {problem}", file=path, location=where, allowed=_YAML_HINT
+        ) from None
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         raise OptiprobeError(f"malformed YAML: {exc}", file=path) from None
+
+
+_YAML_HINT = (
+    "YAML: keys of one mapping indented by the same number of spaces (no tabs), `key: value` "
+    "with a space after the colon, list items as `- item`; the mistake is usually on that line "
+    "or the one before it"
+)
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:
