@@ -45,12 +45,19 @@ def print_evaluation(evaluation) -> None:
     for column in ("criterion", "value", "limit", "goal", "limit holds", "goal met"):
         table.add_column(column)
     for row in evaluation.rows:
-        goal = "" if row.goal is None else f"{row.goal:g}"
+        fraction = row.unit == "fraction"
+
+        def shown(number, fraction=fraction):
+            return f"{number:.2%}" if fraction else f"{number:g}"
+
+        goal = "" if row.goal is None else shown(row.goal)
         met = {None: "", True: "yes", False: "no"}[row.goal_met]
         holds = "[green]yes[/]" if row.passed else "[bold red]NO[/]"
-        table.add_row(
-            escape(row.criterion), f"{row.value:g} {row.unit}", f"{row.limit:g}", goal, holds, met
-        )
+        limit = shown(row.limit)
+        if fraction and row.limit == 0 and row.goal is not None:
+            limit, holds = "–", "–"  # a goal only (the goal isotherm's coverage)
+        value = shown(row.value) if fraction else f"{row.value:g} {row.unit}"
+        table.add_row(escape(row.criterion), value, limit, goal, holds, met)
     _out.print(table)
 
 

@@ -507,3 +507,17 @@ def test_cli_says_in_words_what_the_solver_found_for_the_worst_placement_error(c
     assert "simulated by the solver, breaks a limit" in texts[1]
     assert "solver" not in texts[2].replace("robustness (surrogate)", "")
     assert not any("False" in t or "True" in t for t in texts)
+
+
+def test_criteria_table_shows_fractions_as_percent_and_no_limit_for_a_goal_only_row(capsys):
+    # It printed "0.9957 fraction" and, for the goal isotherm's row, "limit 0 ... holds yes".
+    from optiprobe.cli_output import print_evaluation
+
+    rows = (
+        Row("tumour fraction colder than -20 °C", 0.9899, 0.99, None, "fraction"),
+        Row("tumour fraction colder than -40 °C", 0.9, 0.0, 0.99, "fraction"),
+    )
+    print_evaluation(Evaluation("case", "plan", rows, {}, True, True))
+    lines = [line for line in capsys.readouterr().out.splitlines() if "%" in line]
+    assert "98.99%" in lines[0] and "99.00%" in lines[0] and "NO" in lines[0]
+    assert "90.00%" in lines[1] and "–" in lines[1] and "yes" not in lines[1]
