@@ -46,19 +46,20 @@ def print_evaluation(evaluation) -> None:
         table.add_column(column)
     for row in evaluation.rows:
         fraction = row.unit == "fraction"
-
-        def shown(number, fraction=fraction):
-            return f"{number:.2%}" if fraction else f"{number:g}"
-
-        goal = "" if row.goal is None else shown(row.goal)
+        goal = "" if row.goal is None else _number(row.goal, fraction)
         met = {None: "", True: "yes", False: "no"}[row.goal_met]
         holds = "[green]yes[/]" if row.passed else "[bold red]NO[/]"
-        limit = shown(row.limit)
+        limit = _number(row.limit, fraction)
         if fraction and row.limit == 0 and row.goal is not None:
             limit, holds = "–", "–"  # a goal only (the goal isotherm's coverage)
-        value = shown(row.value) if fraction else f"{row.value:g} {row.unit}"
+        value = _number(row.value, fraction) if fraction else f"{row.value:g} {row.unit}"
         table.add_row(escape(row.criterion), value, limit, goal, holds, met)
     _out.print(table)
+
+
+def _number(number: float, fraction: bool) -> str:
+    """A criterion's number: fractions as percent to 2 decimals, anything else as is."""
+    return f"{number:.2%}" if fraction else f"{number:g}"
 
 
 def print_planner_findings(planner: dict) -> None:

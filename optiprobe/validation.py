@@ -86,23 +86,25 @@ def _validate_plan(path: Path) -> str:
         load_plan(path, case, grid=case_grid(case))
     except OptiprobeError as error:
         raise _with_file(error, path) from None
-    for location, message in probe_limit_problems(plan, case):
-        raise OptiprobeError(message, file=path, location=location, allowed=PROBE_LIMITS_HINT)
-    problems = needle_path_problems(plan, case, build_volume(case))
-    if problems:
-        location, message = problems[0]
-        extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise OptiprobeError(
-            message + extra,
-            file=path,
-            location=location,
-            allowed="a path that keeps the clearance (move the entry or tip)",
-        )
+    _raise_first(probe_limit_problems(plan, case), path, PROBE_LIMITS_HINT)
+    _raise_first(
+        needle_path_problems(plan, case, build_volume(case)),
+        path,
+        "a path that keeps the clearance (move the entry or tip)",
+    )
     return (
         f"plan {plan.name}: {count}; models, freeze durations, depths, tip positions, probe "
         f"count and spacing, and needle clearances checked against case {case.name} (entry "
         "windows and angles are not)"
     )
+
+
+def _raise_first(problems: list[tuple[str, str]], path: Path, allowed: str) -> None:
+    """Raise the first of ``problems`` ((location, message)), saying how many more."""
+    if problems:
+        location, message = problems[0]
+        extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise OptiprobeError(message + extra, file=path, location=location, allowed=allowed)
 
 
 SPACING_TOL_MM = 0.1  # plan files hold coordinates to 0.1 mm
