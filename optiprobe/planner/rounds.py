@@ -16,8 +16,8 @@ After a round passes, up to ``FEWER_STEPS`` more selections with one probe fewer
 verified while they pass (:func:`_fewer_probes`). When the plan that passed is not verified
 because a probe model of it is not fitted to gel data, a selection from the fitted models only
 comes first (:func:`_calibrated_models`), and the steps to fewer probes start from it when it
-passes. When none passes, :func:`final_check`
-verifies the corrected surrogate's best selection at the case's own targets.
+passes. When no round passes, :func:`final_check` verifies the corrected surrogate's best
+selection at the case's own targets.
 """
 
 from __future__ import annotations
