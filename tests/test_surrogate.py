@@ -94,6 +94,20 @@ def test_longer_freeze_and_second_cycle_make_it_colder(surrogate):
     assert values[1] < one_cycle  # the second freeze starts from pre-cooled, unperfused tissue
 
 
+def test_a_protocol_is_never_warmer_than_its_longest_cycle(surrogate):
+    """The first freeze starts from body temperature, so 15-3 min reaches the 15 min single
+    freeze's field (the solver: 0 °C at 13.34 mm for both in muscle, docs/surrogate.md), and a
+    later cycle, pre-cooled by the earlier ones, is colder than its own length alone."""
+
+    def at(freeze):
+        probes = _probes(surrogate, [0, 0, 0], freeze=freeze)
+        return _temperature(surrogate, probes, [[9.0, 0.0, 20.0], [13.0, 0.0, 20.0]])
+
+    np.testing.assert_allclose(at((15.0, 3.0)), at((15.0,)), atol=1e-3)
+    assert np.all(at((3.0, 15.0)) < at((15.0,)) - 0.5)
+    assert np.all(at((15.0, 8.0)) <= at((15.0,)) + 1e-3)
+
+
 def test_the_medium_changes_the_prediction(surrogate):
     """The tissue a point lies in matters, in the direction the solver's physics sets."""
     probes = _probes(surrogate, [0, 0, 0])
@@ -140,7 +154,13 @@ def _score(surrogate, query, probes):
 
 @pytest.mark.parametrize(
     "field, index",
-    [("tips_mm", (0, 0)), ("tips_mm", (1, 2)), ("entries_mm", (0, 1)), ("freeze_min", (1, 1))],
+    [
+        ("tips_mm", (0, 0)),
+        ("tips_mm", (1, 2)),
+        ("entries_mm", (0, 1)),
+        ("freeze_min", (1, 1)),
+        ("freeze_min", (0, 0)),
+    ],
 )
 def test_gradients_match_central_differences(surrogate, field, index):
     rng = np.random.default_rng(2)

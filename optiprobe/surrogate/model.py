@@ -201,10 +201,19 @@ class Surrogate:
         return probes.media
 
     def equivalent_minutes(self, probes: ProbeSet, medium: int) -> jax.Array:
-        """t_eq = last cycle + β · earlier cycles, per probe (min)."""
+        """Single-freeze time (min) with the same minimum-temperature field, per probe.
+
+        Cycle k reaches ``d_k + β · (d_1 + … + d_{k−1})``: the earlier cycles pre-cool the
+        tissue it starts from, worth β of their time. The minimum over the protocol is the
+        coldest of the cycles, so t_eq is the largest of these. The first cycle starts from
+        body temperature, so a protocol is never colder than a single freeze of its longest
+        cycle: a 15-3 min protocol reaches the 15 min single freeze's isotherms (solver,
+        docs/surrogate.md), where ``last + β · earlier`` alone said 10.2 min.
+        """
         beta = jnp.sum(self.beta[probes.model] * self._weights(probes, medium), axis=-1)
-        earlier = jnp.sum(probes.freeze_min[:, :-1], axis=1)
-        return probes.freeze_min[:, -1] + beta * earlier
+        durations = probes.freeze_min
+        earlier = jnp.cumsum(durations, axis=1) - durations
+        return jnp.max(durations + beta[:, None] * earlier, axis=1)
 
     def _knots(self, probes: ProbeSet, medium: int):
         """Per probe: the weight (n,) between the knots bracketing its equivalent freeze time,
