@@ -11,7 +11,7 @@ import pytest
 
 from optiprobe.errors import OptiprobeError
 from optiprobe.surrogate import model as surrogate_model
-from optiprobe.surrogate.accuracy import isotherm_distances, needle_voxels
+from optiprobe.surrogate.accuracy import isotherm_distances, isotherm_offsets, needle_voxels
 from optiprobe.surrogate.model import (
     ARTEFACT,
     ProbeSet,
@@ -192,6 +192,11 @@ def test_isotherm_distance_of_two_spheres_is_their_radius_difference():
     a, b = 4.0 * (r - 10.0), 4.0 * (r - 11.0)  # 0 °C at 10 and 11 mm, 4 °C/mm
     d = isotherm_distances(a, b, 0.0, grid.spacing_mm)
     assert d.mean() == pytest.approx(1.0, abs=0.05)
+    # b (the surrogate) freezes 1 mm further than a (the solver): offsets are -1 mm, and +1 mm
+    # the other way round (positive: the surrogate's ice is too small).
+    offsets, voxels = isotherm_offsets(a, b, 0.0, grid.spacing_mm)
+    assert offsets.mean() == pytest.approx(-1.0, abs=0.05) and len(voxels) == len(offsets)
+    assert isotherm_offsets(b, a, 0.0, grid.spacing_mm)[0].mean() == pytest.approx(1.0, abs=0.05)
     near = needle_voxels(grid, np.array([[0.0, 0.0, -20.0]]), np.array([[0.0, 0.0, 20.0]]))
     assert near[20, 20, :].all() and not near[25, 20, 20]
 

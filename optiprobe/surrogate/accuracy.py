@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["isotherm_distances", "needle_voxels", "surface_crossings"]
+__all__ = ["isotherm_distances", "isotherm_offsets", "needle_voxels", "surface_crossings"]
 
 
 def surface_crossings(field: np.ndarray, level: float):
@@ -31,10 +31,11 @@ def surface_crossings(field: np.ndarray, level: float):
     return out
 
 
-def _distance_at_crossings(reference, other, level, spacing_mm, exclude=None):
+def _offsets_at_crossings(reference, other, level, spacing_mm, exclude=None):
+    """Per crossing of ``reference``'s isotherm: (other − level) / |∇other| and the voxel a."""
     gradient = np.stack(np.gradient(other, *spacing_mm), axis=0)
     magnitude = np.sqrt(np.sum(gradient * gradient, axis=0))
-    distances = []
+    offsets, voxels = [], []
     for _axis, a, b, fraction in surface_crossings(reference, level):
         if exclude is not None:
             keep = ~(exclude[tuple(a.T)] | exclude[tuple(b.T)])
@@ -42,8 +43,27 @@ def _distance_at_crossings(reference, other, level, spacing_mm, exclude=None):
         ta, tb = other[tuple(a.T)], other[tuple(b.T)]
         value = ta + fraction * (tb - ta)
         slope = magnitude[tuple(a.T)] + fraction * (magnitude[tuple(b.T)] - magnitude[tuple(a.T)])
-        distances.append(np.abs(value - level) / np.maximum(slope, 0.5))  # °C/mm floor
-    return np.concatenate(distances) if distances else np.zeros(0)
+        offsets.append((value - level) / np.maximum(slope, 0.5))  # °C/mm floor
+        voxels.append(a)
+    if not offsets:
+        return np.zeros(0), np.zeros((0, 3), int)
+    return np.concatenate(offsets), np.concatenate(voxels)
+
+
+def isotherm_offsets(
+    solver_c: np.ndarray, surrogate_c: np.ndarray, level: float, spacing_mm, exclude=None
+):
+    """Signed distances (mm) between the two fields' ``level`` isotherms, and where.
+
+    Positive where the surrogate's isotherm lies inside the solver's (its ice too small): the
+    surrogate is warmer than ``level`` on the solver's surface, or the solver colder than it on
+    the surrogate's. Returns ``(offsets, voxels)``, the voxel (3 indices) at each crossing,
+    both directions pooled as in :func:`isotherm_distances`.
+    """
+    spacing_mm = tuple(float(s) for s in spacing_mm)
+    d1, v1 = _offsets_at_crossings(solver_c, surrogate_c, level, spacing_mm, exclude)
+    d2, v2 = _offsets_at_crossings(surrogate_c, solver_c, level, spacing_mm, exclude)
+    return np.concatenate([d1, -d2]), np.concatenate([v1, v2])
 
 
 def isotherm_distances(
@@ -54,13 +74,7 @@ def isotherm_distances(
     The slope floor (0.5 °C/mm) caps the first-order estimate where a field is nearly flat.
     Crossings touching a voxel of ``exclude`` (e.g. voxels the needles occupy) are skipped.
     """
-    spacing_mm = tuple(float(s) for s in spacing_mm)
-    return np.concatenate(
-        [
-            _distance_at_crossings(solver_c, surrogate_c, level, spacing_mm, exclude),
-            _distance_at_crossings(surrogate_c, solver_c, level, spacing_mm, exclude),
-        ]
-    )
+    return np.abs(isotherm_offsets(solver_c, surrogate_c, level, spacing_mm, exclude)[0])
 
 
 def needle_voxels(grid, tips_mm, entries_mm, radius_mm: float = 2.0) -> np.ndarray:
