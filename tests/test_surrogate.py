@@ -48,8 +48,7 @@ def test_shipped_artefact_is_small_and_matches_the_current_solver(surrogate):
     """Fails when the solver, tissues or catalogue change without re-calibrating."""
     assert ARTEFACT.stat().st_size <= 5 * 1024 * 1024
     assert set(surrogate.models) == {"cryo-1.7mm", "cryo-2.4mm", "cryo-17g-rod", "cryo-17g-sphere"}
-    assert np.all((surrogate.gamma >= 0.3) & (surrogate.gamma <= 1.2))  # calibrate.GAMMAS
-    assert np.all((surrogate.power >= 0.5) & (surrogate.power <= 1.3))  # calibrate.POWERS
+    assert np.all((surrogate.gamma >= 0.0) & (surrogate.gamma <= 1.0))
 
 
 def test_a_stale_surrogate_refuses_to_load(monkeypatch):
@@ -82,27 +81,6 @@ def test_two_probes_together_are_colder_than_either_alone(surrogate):
     )
     together = _temperature(surrogate, _probes(surrogate, [a, b]), point)[0]
     assert together < alone - 5.0
-
-
-def test_merged_ice_in_perfused_tissue_is_colder_than_added_potentials(surrogate):
-    """p < 1 for strongly perfused (lytic) tissue: two probes together cool a point between them
-    more than adding their potentials would (the merged ice removes the perfusion sink); the
-    calibrated p, not γ alone, makes the difference (docs/surrogate.md)."""
-    lytic = surrogate.medium_index("lytic")
-    assert surrogate.power[lytic] < 1.0
-    added = surrogate.with_gamma(surrogate.gamma, power=1.0)
-    probes = _probes(surrogate, [[-6.0, 0, 0], [6.0, 0, 0]])
-    point = [[0.0, 5.0, 20.0]]
-    calibrated = _temperature(surrogate, probes, point, "tumor_osteolytic")[0]
-    assert calibrated < _temperature(added, probes, point, "tumor_osteolytic")[0] - 2.0
-    # One probe: the exponent changes only the interpolation between two shells (U rather than
-    # V linear between them; equal on every shell), a fraction of a degree here.
-    one = _probes(surrogate, [[-6.0, 0, 0]])
-    np.testing.assert_allclose(
-        _temperature(surrogate, one, point, "tumor_osteolytic"),
-        _temperature(added, one, point, "tumor_osteolytic"),
-        atol=0.3,
-    )
 
 
 def test_longer_freeze_and_second_cycle_make_it_colder(surrogate):

@@ -8,7 +8,7 @@
    the combination rule. Each run's profile is written atomically to
    ``results/surrogate/training/`` and reused while the solver fingerprint is unchanged.
 2. **Fit**: per-level isotherm shapes and radii (:mod:`optiprobe.surrogate.profile`), the
-   earlier-cycle weight β per model and medium, and the combination rule's γ and p per medium.
+   earlier-cycle weight β per model and medium, and the superposition exponent γ per medium.
 3. **Artefact**: ``optiprobe/surrogate/data/surrogate.npz`` with the solver fingerprint
    (:mod:`optiprobe.surrogate.fingerprint`); a fit report goes to
    ``results/surrogate/calibration.json``.
@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import time
 from pathlib import Path
@@ -54,9 +53,7 @@ ARRAYS = {
     "triangle_17mm": [(10.0 * np.cos(a), 10.0 * np.sin(a)) for a in (0.0, 2.094, 4.189)],
 }
 ARRAY_MODEL = "cryo-1.7mm"
-# The combination rule's grid: γ of the potential V and p of the added U = V^p (medium.py).
-GAMMAS = (0.3, 0.5, 0.7, 1.0, 1.2)
-POWERS = (0.5, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3)
+GAMMAS = np.round(np.arange(0.3, 1.01, 0.05), 2)
 
 
 def _run_key(model: str, medium: str, freeze: tuple[float, ...]) -> str:
@@ -137,12 +134,15 @@ def array_field(medium: str, layout: str, digest: str):
     return case, volume, result.t_min_c.astype(np.float16).astype(np.float32)
 
 
-def _array_runs(digest: str, base) -> list[tuple]:
-    """(medium, layout, volume, solver T_min, needle voxels, probe set) of every array run."""
-    from optiprobe.case import Plan
-    from optiprobe.surrogate.accuracy import needle_voxels
-    from optiprobe.surrogate.model import probe_set
+def fit_gamma(digest: str) -> tuple[np.ndarray, list[dict]]:
+    """Per medium, the γ minimising the mean isotherm distance (0, −20, −40 °C) of its arrays."""
+    import jax
 
+    from optiprobe.case import Plan
+    from optiprobe.surrogate.accuracy import isotherm_distances, needle_voxels
+    from optiprobe.surrogate.model import load_surrogate, probe_set, volume_query
+
+    base = load_surrogate(ARTEFACT)
     runs = []
     for medium in MEDIA:
         for layout in ARRAYS:
@@ -155,32 +155,20 @@ def _array_runs(digest: str, base) -> list[tuple]:
             )
             plan = probe_set(Plan(probes=probes), case, base)
             runs.append((medium, layout, volume, t_min, exclude, plan))
-    return runs
-
-
-def fit_combination(digest: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    """Per medium, the (γ, p) of the grid minimising the mean isotherm distance (0, −20,
-    −40 °C) of its arrays: γ shapes the potential V, p the added U = V^p (medium.py)."""
-    import jax
-
-    from optiprobe.surrogate.accuracy import isotherm_distances
-    from optiprobe.surrogate.model import load_surrogate, volume_query
-
-    base = load_surrogate(ARTEFACT)
-    runs = _array_runs(digest, base)
     rows = []
-    for gamma, power in itertools.product(GAMMAS, POWERS):
-        surrogate = base.with_gamma(float(gamma), float(power))
+    for gamma in GAMMAS:
+        surrogate = base.with_gamma(float(gamma))
+        errors = []
         for medium, layout, volume, t_min, exclude, plan in runs:
             query = volume_query(volume, surrogate)
             field = np.asarray(jax.jit(surrogate.temperature)(plan, query))
             field = field.reshape(volume.grid.shape)
             for level in (0.0, -20.0, -40.0):
                 d = isotherm_distances(t_min, field, level, volume.grid.spacing_mm, exclude)
+                errors.append(float(d.mean()))
                 rows.append(
                     {
                         "gamma": float(gamma),
-                        "power": float(power),
                         "medium": medium,
                         "layout": layout,
                         "level_c": level,
@@ -188,15 +176,15 @@ def fit_combination(digest: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
                         "p95_mm": round(float(np.percentile(d, 95)), 3),
                     }
                 )
-        print(f"gamma {gamma:.2f}, power {power:.2f}: done")
-    errors: dict = {}
-    for r in rows:
-        errors.setdefault((r["medium"], r["gamma"], r["power"]), []).append(r["mean_mm"])
-    best = [
-        min(itertools.product(GAMMAS, POWERS), key=lambda gp, m=m: np.mean(errors[(m, *gp)]))
-        for m in MEDIA
-    ]
-    return np.array([g for g, _ in best]), np.array([p for _, p in best]), rows
+        print(f"gamma {gamma:.2f}: mean isotherm distance {np.mean(errors):.3f} mm")
+    best = []
+    for medium in MEDIA:
+        means = {
+            g: np.mean([r["mean_mm"] for r in rows if r["gamma"] == g and r["medium"] == medium])
+            for g in map(float, GAMMAS)
+        }
+        best.append(min(means, key=means.get))
+    return np.array(best), rows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -250,14 +238,10 @@ def main(argv: list[str] | None = None) -> None:
         fingerprint=np.array(json.dumps(prints, sort_keys=True)),
     )
     ARTEFACT.parent.mkdir(parents=True, exist_ok=True)
-    write_npz_atomic(ARTEFACT, **arrays)  # γ and p not yet fitted: the defaults
-    gamma, power, rows = fit_combination(digest)
-    write_npz_atomic(ARTEFACT, **arrays, gamma=gamma, power=power)
-    report["combination"] = {
-        "gamma": dict(zip(MEDIA, gamma.tolist(), strict=True)),
-        "power": dict(zip(MEDIA, power.tolist(), strict=True)),
-        "grid": rows,
-    }
+    write_npz_atomic(ARTEFACT, **arrays)  # γ not yet fitted: the default
+    gamma, rows = fit_gamma(digest)
+    write_npz_atomic(ARTEFACT, **arrays, gamma=np.array(gamma))
+    report["gamma"] = {"fitted": dict(zip(MEDIA, gamma.tolist(), strict=True)), "grid": rows}
     out = ROOT / "results" / "surrogate" / "calibration.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=float) + "\n")

@@ -10,14 +10,8 @@ transform, in which steady conduction from fixed heat sinks is linear even thoug
 conducts three to four times better than unfrozen tissue; with γ = 0 it is the plain temperature
 drop 37 − T. Neither fits the transient, power-limited freezing of the solver: the 2-probe
 −40 °C volume came out 24 % small with γ = 1 and 59 % large with γ = 0, while adding enthalpy
-deficits (latent heat included) doubled it.
-
-What is added is ``U = V^p``. With p = 1 the potentials themselves add. In strongly perfused
-tissue merged ice removes the perfusion sink between the probes, so two probes cool more than
-the sum of their drops (p < 1: the sum of the p-th powers exceeds the p-th power of the sum);
-in bone and fat, with little latent heat and perfusion, less (p > 1). γ and p are calibrated
-together, per medium class, on multi-probe solver runs (``optiprobe.surrogate.calibrate``;
-docs/surrogate.md).
+deficits (latent heat included) doubled it. γ is therefore calibrated, per medium class, on
+multi-probe solver runs (``optiprobe.surrogate.calibrate``; docs/surrogate.md).
 """
 
 from __future__ import annotations
@@ -65,13 +59,11 @@ def medium_of(tissue: str) -> str:
 
 
 class MediumTable:
-    """Per medium class: the added potential U(T) = V(T)^p on a 0.1 °C grid, for its own γ
-    and p (the module docstring)."""
+    """Per medium class: the potential V(T) tabulated on a 0.1 °C grid, for its own γ."""
 
-    def __init__(self, media: dict[str, str], gamma=1.0, power=1.0):
+    def __init__(self, media: dict[str, str], gamma=1.0):
         self.names = tuple(media)
         self.gamma = np.broadcast_to(np.asarray(gamma, dtype=float), (len(self.names),)).copy()
-        self.power = np.broadcast_to(np.asarray(power, dtype=float), (len(self.names),)).copy()
         tables = []
         for c, name in enumerate(self.names):
             tissue = get_tissue(media[name])
@@ -86,7 +78,7 @@ class MediumTable:
             integral = np.concatenate(
                 [[0.0], np.cumsum(0.5 * (weight[1:] + weight[:-1]) * np.diff(_GRID_C))]
             )
-            tables.append((integral[-1] - integral) ** self.power[c])  # decreasing, 0 at 37 °C
+            tables.append(integral[-1] - integral)  # V(T), decreasing in T, 0 at 37 °C
         self.potential_grid = np.asarray(tables)  # (C, G)
 
     def potential(self, t_c, medium: int) -> np.ndarray:

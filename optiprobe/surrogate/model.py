@@ -139,13 +139,7 @@ class Surrogate:
             np.asarray(data.get("gamma", DEFAULT_GAMMA), dtype=float),
             (len(self.media),),
         ).copy()
-        # The exponent of the added potential (medium.py); artefacts written before it add V.
-        self.power = np.broadcast_to(
-            np.asarray(data.get("power", 1.0), dtype=float), (len(self.media),)
-        ).copy()
-        self.table = med.MediumTable(
-            dict(zip(self.media, tissues, strict=True)), self.gamma, self.power
-        )
+        self.table = med.MediumTable(dict(zip(self.media, tissues, strict=True)), self.gamma)
         self.knots = jnp.asarray(data["knots_min"])
         self.levels_c = np.asarray(data["levels_c"], dtype=np.float64)
         self.shapes = jnp.asarray(data["shapes"])  # (M, C, K, L, 4)
@@ -172,16 +166,13 @@ class Surrogate:
             InverseTable(self.table.potential_grid[c][::-1], med._GRID_C[::-1]) for c in media
         ]
 
-    def with_gamma(self, gamma, power=None) -> Surrogate:
-        """A copy combining probes with another γ (and p, unless None), one or per medium
-        (used by calibration)."""
+    def with_gamma(self, gamma) -> Surrogate:
+        """A copy combining probes with another γ, one or per medium (used by calibration)."""
         other = object.__new__(Surrogate)
         other.__dict__.update(self.__dict__)
         other.gamma = np.broadcast_to(np.asarray(gamma, float), (len(self.media),)).copy()
-        if power is not None:
-            other.power = np.broadcast_to(np.asarray(power, float), (len(self.media),)).copy()
         names = dict(zip(self.media, self.table_tissues, strict=True))
-        other.table = med.MediumTable(names, other.gamma, other.power)
+        other.table = med.MediumTable(names, other.gamma)
         other._set_potentials()
         return other
 
