@@ -206,7 +206,7 @@ class Surrogate:
         Cycle k reaches ``d_k + β · (d_1 + … + d_{k−1})``: the earlier cycles pre-cool the
         tissue it starts from, worth β of their time. The minimum over the protocol is the
         coldest of the cycles, so t_eq is the largest of these. The first cycle starts from
-        body temperature, so a protocol is never colder than a single freeze of its longest
+        body temperature, so a protocol is never warmer than a single freeze of its longest
         cycle: a 15-3 min protocol reaches the 15 min single freeze's isotherms (solver,
         docs/surrogate.md), where ``last + β · earlier`` alone said 10.2 min.
         """
