@@ -59,6 +59,20 @@ def test_a_stale_surrogate_refuses_to_load(monkeypatch):
         load_surrogate()
 
 
+def test_a_surrogate_fitted_with_another_tissue_mapping_refuses_to_load(monkeypatch):
+    """Moving a tissue to another medium class (or an artefact older than the mapping) needs a
+    re-calibration, not a silent read with the wrong class's shells."""
+    moved = surrogate_model.med.TISSUE_MEDIUM | {"tumor_mixed": "lytic"}
+    monkeypatch.setattr(surrogate_model.med, "TISSUE_MEDIUM", moved)
+    with pytest.raises(StaleSurrogateError, match="tumor_mixed"):
+        load_surrogate()
+    monkeypatch.undo()
+    with np.load(ARTEFACT) as data:
+        older = {key: data[key] for key in data.files if key != "tissue_media"}
+    with pytest.raises(StaleSurrogateError, match="tumor_mixed"):
+        surrogate_model.Surrogate(older)
+
+
 def test_unknown_and_user_defined_models_are_refused(surrogate):
     with pytest.raises(OptiprobeError, match="no calibration"):
         surrogate.model_index("cryo-9000")
@@ -117,6 +131,8 @@ def test_the_medium_changes_the_prediction(surrogate):
     lytic = _temperature(surrogate, probes, point, "tumor_osteolytic")[0]
     assert abs(bone - muscle) > 1.0
     assert lytic > muscle + 1.0  # 9x the perfusion of muscle: warmer at the same distance
+    mixed = _temperature(surrogate, probes, point, "tumor_mixed")[0]
+    assert muscle + 1.0 < mixed < lytic - 1.0  # half the perfusion of osteolytic tumour
 
 
 def test_absent_probes_change_nothing(surrogate):

@@ -26,6 +26,7 @@ import numpy as np
 from optiprobe.outputs import write_npz_atomic
 from optiprobe.probes import CATALOGUE, get_probe_model
 from optiprobe.surrogate.fingerprint import fingerprint
+from optiprobe.surrogate.medium import TISSUE_MEDIUM
 from optiprobe.surrogate.profile import LEVELS_C, fit_profile
 from optiprobe.surrogate.training import (
     MEDIA,
@@ -53,7 +54,7 @@ ARRAYS = {
     "triangle_17mm": [(10.0 * np.cos(a), 10.0 * np.sin(a)) for a in (0.0, 2.094, 4.189)],
 }
 ARRAY_MODEL = "cryo-1.7mm"
-GAMMAS = np.round(np.arange(0.3, 1.01, 0.05), 2)
+GAMMAS = np.round(np.arange(0.0, 1.01, 0.05), 2)
 
 
 def _run_key(model: str, medium: str, freeze: tuple[float, ...]) -> str:
@@ -229,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
         models=np.array(MODELS),
         media=np.array(list(MEDIA)),
         media_tissues=np.array(list(MEDIA.values())),
+        tissue_media=np.array(json.dumps(TISSUE_MEDIUM, sort_keys=True)),
         knots_min=knots.astype(np.float32),
         levels_c=LEVELS_C.astype(np.float32),
         shapes=shapes,

@@ -116,6 +116,19 @@ def make_query(points_mm: np.ndarray, tissues: list[str] | np.ndarray, surrogate
     )
 
 
+def _check_tissue_media(data) -> None:
+    """Refuse an artefact fitted with another tissue-to-class mapping than :mod:`.medium`'s."""
+    stored = json.loads(str(data["tissue_media"])) if "tissue_media" in data else {}
+    current = med.TISSUE_MEDIUM
+    changed = sorted(t for t in set(stored) | set(current) if stored.get(t) != current.get(t))
+    if changed:
+        raise StaleSurrogateError(
+            "the surrogate was calibrated with another mapping of tissues to medium classes "
+            f"(changed: {', '.join(changed)})",
+            allowed="re-run `uv run python -m optiprobe.surrogate.calibrate`",
+        )
+
+
 class Surrogate:
     """Fitted isotherm shells and the rule that combines probes (see the module docstring)."""
 
@@ -130,6 +143,7 @@ class Surrogate:
                     f"catalogue (changed: {', '.join(changed)})",
                     allowed="re-run `uv run python -m optiprobe.surrogate.calibrate`",
                 )
+            _check_tissue_media(data)
         self.fingerprint = stored
         self.models = tuple(str(m) for m in data["models"])
         self.media = tuple(str(m) for m in data["media"])

@@ -36,6 +36,7 @@ MEDIA: dict[str, str] = {
     "bone": "cancellous_bone",
     "lytic": "tumor_osteolytic",
     "fat": "fat",
+    "mixed": "tumor_mixed",
 }
 
 RHO_MM = np.arange(0.0, 36.01, 0.5)
