@@ -28,7 +28,7 @@ from optiprobe.surrogate.model import load_surrogate, probe_set, volume_query
 from optiprobe.validation import load_and_voxelize
 
 LEVELS_C = (0.0, -40.0)
-MIN_CROSSINGS = 300  # smaller groups are pooled under "other"
+MIN_CROSSINGS = 300  # scenario/tissue groups with fewer crossings are left out
 
 
 def _summary(offsets: list[np.ndarray]) -> dict:

@@ -50,7 +50,7 @@ COLDEST_C = -145.0
 
 
 class StaleSurrogateError(OptiprobeError):
-    """The surrogate was calibrated on a different solver, tissue table or probe catalogue."""
+    """The surrogate was calibrated on another solver, tissue table, catalogue or class mapping."""
 
 
 @jax.tree_util.register_dataclass
@@ -116,17 +116,15 @@ def make_query(points_mm: np.ndarray, tissues: list[str] | np.ndarray, surrogate
     )
 
 
-def _check_tissue_media(data) -> None:
-    """Refuse an artefact fitted with another tissue-to-class mapping than :mod:`.medium`'s."""
-    stored = json.loads(str(data["tissue_media"])) if "tissue_media" in data else {}
-    current = med.TISSUE_MEDIUM
-    changed = sorted(t for t in set(stored) | set(current) if stored.get(t) != current.get(t))
-    if changed:
-        raise StaleSurrogateError(
-            "the surrogate was calibrated with another mapping of tissues to medium classes "
-            f"(changed: {', '.join(changed)})",
-            allowed="re-run `uv run python -m optiprobe.surrogate.calibrate`",
-        )
+def _stale_parts(data, stored: dict) -> list[str]:
+    """What differs between the artefact's calibration and the running code: fingerprint parts
+    (solver modules, tissue table, probe catalogue) and tissues mapped to another class."""
+    current = fingerprint()
+    changed = sorted(k for k in current if k != "total" and current[k] != stored.get(k))
+    mapped = json.loads(str(data["tissue_media"])) if "tissue_media" in data else {}
+    now = med.TISSUE_MEDIUM
+    moved = sorted(t for t in set(mapped) | set(now) if mapped.get(t) != now.get(t))
+    return changed + [f"medium class of {t}" for t in moved]
 
 
 class Surrogate:
@@ -134,16 +132,13 @@ class Surrogate:
 
     def __init__(self, data: dict, *, check: bool = True):
         stored = json.loads(str(data["fingerprint"]))
-        if check:
-            current = fingerprint()
-            changed = sorted(k for k in current if k != "total" and current[k] != stored.get(k))
-            if changed:
-                raise StaleSurrogateError(
-                    "the surrogate was calibrated on a different solver, tissue table or probe "
-                    f"catalogue (changed: {', '.join(changed)})",
-                    allowed="re-run `uv run python -m optiprobe.surrogate.calibrate`",
-                )
-            _check_tissue_media(data)
+        changed = _stale_parts(data, stored) if check else []
+        if changed:
+            raise StaleSurrogateError(
+                "the surrogate was calibrated on a different solver, tissue table, probe "
+                f"catalogue or tissue-to-class mapping (changed: {', '.join(changed)})",
+                allowed="re-run `uv run python -m optiprobe.surrogate.calibrate`",
+            )
         self.fingerprint = stored
         self.models = tuple(str(m) for m in data["models"])
         self.media = tuple(str(m) for m in data["media"])
